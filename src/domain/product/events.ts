@@ -1,0 +1,69 @@
+import { array, enums, type Infer, literal, min, nonempty, object, size, string, union } from 'superstruct';
+import { Money, SafeInteger } from '../money.ts';
+
+/**
+ * The product's domain events: what happened, without the envelope. Events are "fat" where a
+ * projection needs it (old and new price, resulting stock), so views never recompute domain rules.
+ * Each event's data is a superstruct schema: the query side validates incoming events with the same
+ * schemas that type them here.
+ */
+
+const Quantity = min(SafeInteger, 1);
+const Stock = min(SafeInteger, 0);
+export const ProductName = size(string(), 1, 200);
+export const ProductDescription = size(string(), 0, 2000);
+export const Sku = size(nonempty(string()), 1, 64);
+
+export const ProductCreated = object({
+  type: literal('ProductCreated'),
+  data: object({ sku: Sku, name: ProductName, description: ProductDescription, price: Money, stock: Stock }),
+});
+export const ProductPriceChanged = object({
+  type: literal('ProductPriceChanged'),
+  data: object({ oldPrice: Money, newPrice: Money }),
+});
+/** Carries the resulting name and description, and which of them changed. */
+export const ProductDetailsUpdated = object({
+  type: literal('ProductDetailsUpdated'),
+  data: object({
+    name: ProductName,
+    description: ProductDescription,
+    changed: size(array(enums(['name', 'description'])), 1, 2),
+  }),
+});
+export const ProductRestocked = object({
+  type: literal('ProductRestocked'),
+  data: object({ quantity: Quantity, stock: Stock }),
+});
+export const StockReserved = object({
+  type: literal('StockReserved'),
+  data: object({ quantity: Quantity, stock: Stock, reservationId: nonempty(string()) }),
+});
+export const ProductDiscontinued = object({
+  type: literal('ProductDiscontinued'),
+  data: object({}),
+});
+
+export const ProductEvent = union([
+  ProductCreated,
+  ProductPriceChanged,
+  ProductDetailsUpdated,
+  ProductRestocked,
+  StockReserved,
+  ProductDiscontinued,
+]);
+export type ProductEvent = Infer<typeof ProductEvent>;
+export type ProductEventType = ProductEvent['type'];
+export type EventOf<T extends ProductEventType> = Extract<ProductEvent, { type: T }>;
+
+export const PRODUCT_EVENT_TYPES: readonly ProductEventType[] = [
+  'ProductCreated',
+  'ProductPriceChanged',
+  'ProductDetailsUpdated',
+  'ProductRestocked',
+  'StockReserved',
+  'ProductDiscontinued',
+];
+
+/** Bumped when an event's data changes shape; consumers upcast older versions. */
+export const PRODUCT_EVENT_SCHEMA_VERSION = 1;

@@ -1,0 +1,133 @@
+import {
+  coerce,
+  enums,
+  integer,
+  max,
+  min,
+  nonempty,
+  pattern,
+  refine,
+  type Struct,
+  string,
+  validate,
+} from 'superstruct';
+
+/**
+ * Every setting of both services, read from environment variables and validated at start-up.
+ * The defaults run against the local stack (`npm run up`); `kube/` sets each variable explicitly.
+ */
+
+const int = (lo: number, hi: number) =>
+  coerce(max(min(integer(), lo), hi), pattern(string(), /^-?\d+$/), (raw) => Number(raw));
+
+const port = int(1, 65535);
+
+const url = (...schemes: string[]) =>
+  refine(nonempty(string()), 'url', (value) => {
+    try {
+      const { protocol } = new URL(value);
+      return schemes.includes(protocol.replace(/:$/, '')) || `expected a ${schemes.join(' or ')} URL`;
+    } catch {
+      return 'expected a URL';
+    }
+  });
+
+const brokers = refine(
+  nonempty(string()),
+  'brokers',
+  (value) => value.split(',').every((b) => /^[^\s:,]+:\d{1,5}$/.test(b.trim())) || 'expected host:port[,host:port...]',
+);
+
+const tokens = refine(
+  string(),
+  'tokens',
+  (value) => value.split(',').every((t) => t.trim().length >= 16) || 'each token needs at least 16 characters',
+);
+
+interface Setting<T> {
+  struct: Struct<T, unknown>;
+  fallback: string;
+  help: string;
+}
+
+const setting = <T>(struct: Struct<T, unknown>, fallback: string, help: string): Setting<T> => ({
+  struct: struct as Struct<T, unknown>,
+  fallback,
+  help,
+});
+
+const shared = {
+  HOST: setting(nonempty(string()), '127.0.0.1', 'address the HTTP server binds to'),
+  LOG_LEVEL: setting(enums(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level'),
+  KAFKA_BROKERS: setting(brokers, '127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094', 'Kafka bootstrap brokers'),
+  KAFKA_TOPIC: setting(nonempty(string()), 'product-events', 'topic the domain events are published to'),
+  KAFKA_PARTITIONS: setting(int(1, 1000), '12', 'partition count used when the topic is created'),
+  KAFKA_REPLICATION_FACTOR: setting(int(1, 5), '3', 'replication factor used when the topic is created'),
+  DATABASE_URL: setting(
+    url('postgres', 'postgresql'),
+    'postgres://catalog:catalog@127.0.0.1:54329/catalog',
+    'PostgreSQL event store',
+  ),
+};
+
+export const commandSettings = {
+  ...shared,
+  COMMAND_PORT: setting(port, '8080', 'command service HTTP port'),
+  COMMAND_API_TOKENS: setting(tokens, '', 'comma-separated bearer tokens accepted on /products routes'),
+  WORKER_THREADS: setting(int(1, 64), '2', 'piscina worker threads hosting product actors'),
+  ACTOR_MAX_LIVE: setting(
+    int(1, 10_000_000),
+    '20000',
+    'live actors per worker before the least recently used is passivated',
+  ),
+  ACTOR_IDLE_MS: setting(int(1000, 86_400_000), '300000', 'an actor idle this long is passivated'),
+  GROUP_COMMIT_MAX_BATCH: setting(int(1, 10_000), '500', 'most commands appended in one transaction'),
+  CONFLICT_RETRIES: setting(int(0, 100), '3', 'reloads after a version conflict before answering 409'),
+  DATABASE_POOL_SIZE: setting(int(1, 100), '10', 'PostgreSQL connections per process'),
+  OUTBOX_BATCH_SIZE: setting(int(1, 10_000), '500', 'events the relay publishes per round'),
+  OUTBOX_POLL_MS: setting(int(10, 60_000), '1000', 'relay polling fallback when no NOTIFY arrives'),
+};
+
+export const querySettings = {
+  ...shared,
+  QUERY_PORT: setting(port, '8081', 'query service HTTP port'),
+  MONGO_URL: setting(url('mongodb', 'mongodb+srv'), 'mongodb://127.0.0.1:27017/catalog', 'MongoDB views'),
+  KAFKA_DEAD_LETTER_TOPIC: setting(nonempty(string()), 'product-events.dlq', 'topic for poison events'),
+  KAFKA_CONSUMER_GROUP: setting(nonempty(string()), 'catalog-projections', 'consumer group of the projections'),
+  PROJECTION_BATCH_SIZE: setting(int(1, 10_000), '500', 'most events applied in one bulk write'),
+  ADMIN_API_TOKENS: setting(tokens, '', 'comma-separated bearer tokens for the admin routes (rebuild)'),
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: a table of settings of different value types
+type Settings = Record<string, Setting<any>>;
+export type Config<S extends Settings> = { [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates every variable of `settings` at once, so that one start-up names every mistake. */
+export function loadConfig<S extends Settings>(settings: S, env: NodeJS.ProcessEnv = process.env): Config<S> {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, { struct, fallback }] of Object.entries(settings)) {
+    const raw = env[name] ?? fallback;
+    const [error, value] = validate(raw, struct, { coerce: true });
+    if (error) problems.push(`${name}=${JSON.stringify(raw)}: ${error.message}`);
+    else values[name] = value;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values as Config<S>;
+}
+
+export const splitList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+export type CommandConfig = Config<typeof commandSettings>;
+export type QueryConfig = Config<typeof querySettings>;
