@@ -1,0 +1,91 @@
+import { chmodSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import type { Component } from './component.ts';
+import { cacheDir, ferretdbVersion, logFile, ports, stateDir, urls } from './paths.ts';
+import { run, runningPid, startDaemon, stopDaemon } from './processes.ts';
+import { StackError, say, waitFor } from './progress.ts';
+import { ensureGoInstalled } from './system.ts';
+
+/**
+ * FerretDB v1 as the MongoDB, over the stack's PostgreSQL (database `ferretdb`).
+ *
+ * `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` builds, but the binary panics at
+ * start: its version package requires a generated build/version/version.txt that the published
+ * module does not contain. So the stack downloads that exact module version from the Go module
+ * proxy (`go mod download`), writes version.txt as FerretDB's own instructions say, and builds
+ * cmd/ferretdb from it. Go's module and build caches make the second build fast.
+ */
+
+const binDir = join(cacheDir, `ferretdb-${ferretdbVersion}`);
+const binary = join(binDir, 'ferretdb');
+const stateRoot = join(stateDir, 'ferretdb');
+
+async function install(): Promise<void> {
+  if (existsSync(binary)) return;
+  ensureGoInstalled();
+  const module = `github.com/FerretDB/FerretDB@${ferretdbVersion}`;
+  say('ferretdb', `downloading ${module} from the Go module proxy`);
+  const info = JSON.parse(run('ferretdb', 'go', ['mod', 'download', '-json', module], { quiet: true })) as {
+    Dir: string;
+  };
+  const src = join(cacheDir, `ferretdb-${ferretdbVersion}-src`);
+  rmSync(src, { recursive: true, force: true });
+  cpSync(info.Dir, src, { recursive: true });
+  chmodSync(src, 0o755);
+  run('ferretdb', 'chmod', ['-R', 'u+w', src]);
+  writeFileSync(join(src, 'build', 'version', 'version.txt'), `${ferretdbVersion}\n`);
+  say('ferretdb', 'building cmd/ferretdb (a few minutes on a cold Go cache)');
+  mkdirSync(binDir, { recursive: true });
+  run('ferretdb', 'go', ['build', '-buildvcs=false', '-o', `${binary}.tmp`, './cmd/ferretdb'], { cwd: src });
+  run('ferretdb', 'mv', [`${binary}.tmp`, binary]);
+  rmSync(src, { recursive: true, force: true });
+}
+
+async function ping(): Promise<boolean> {
+  const client = new MongoClient(urls.mongo, { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000 });
+  try {
+    await client.connect();
+    const reply = await client.db('admin').command({ ping: 1 });
+    return reply.ok === 1;
+  } catch {
+    return false;
+  } finally {
+    await client.close();
+  }
+}
+
+export const ferretdbComponent: Component = {
+  name: 'ferretdb',
+  address: `127.0.0.1:${ports.mongo}`,
+  install,
+  async start() {
+    if (!runningPid('ferretdb')) {
+      mkdirSync(stateRoot, { recursive: true });
+      say('ferretdb', `starting on ${this.address}`);
+      startDaemon({
+        name: 'ferretdb',
+        command: binary,
+        args: [
+          `--listen-addr=127.0.0.1:${ports.mongo}`,
+          `--debug-addr=127.0.0.1:${ports.ferretdbDebug}`,
+          '--handler=postgresql',
+          `--postgresql-url=${urls.ferretdbBackend}`,
+          `--state-dir=${stateRoot}`,
+          '--telemetry=disable',
+          '--log-level=WARN',
+          '--log-format=json',
+        ],
+        marker: stateRoot,
+      });
+    }
+    if (!(await waitFor(ping, { timeoutMs: 60_000 }))) {
+      throw new StackError('ferretdb', 'does not answer a MongoDB ping within 60 s', logFile('ferretdb'));
+    }
+  },
+  healthy: ping,
+  pid: () => runningPid('ferretdb'),
+  async stop() {
+    await stopDaemon('ferretdb');
+  },
+};

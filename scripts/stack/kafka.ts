@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Component } from './component.ts';
+import { cacheDir, kafkaNodes, kafkaVersion, logFile, ports, repoRoot, stateDir, urls } from './paths.ts';
+import { run, runningPid, startDaemon, stopDaemon } from './processes.ts';
+import { StackError, say, waitFor } from './progress.ts';
+import { ensureJavaInstalled, ensureMavenInstalled } from './system.ts';
+
+/**
+ * Apache Kafka in KRaft mode, run from its Maven Central artifacts: `kafkaNodes` combined
+ * broker+controller nodes on loopback. With three nodes every replication setting is 3 and
+ * min.insync.replicas is 2, as in production; with one node (KAFKA_NODES=1) all are lowered to 1,
+ * or consumer groups would never find a coordinator.
+ */
+
+const libsDir = join(cacheDir, `kafka-${kafkaVersion}`, 'libs');
+const root = join(stateDir, 'kafka');
+const replication = kafkaNodes >= 3 ? 3 : 1;
+const minIsr = kafkaNodes >= 3 ? 2 : 1;
+
+const brokerPort = (node: number) => ports.kafka + node - 1;
+const controllerPort = (node: number) => ports.kafka + 100 + node - 1;
+const nodeDir = (node: number) => join(root, `node-${node}`);
+
+const log4j = `
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.console.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.state.name = state.change.logger
+logger.state.level = WARN
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+`;
+
+function serverProperties(node: number): string {
+  const voters = Array.from({ length: kafkaNodes }, (_, i) => `${i + 1}@127.0.0.1:${controllerPort(i + 1)}`).join(',');
+  return `process.roles=broker,controller
+node.id=${node}
+controller.quorum.voters=${voters}
+listeners=PLAINTEXT://127.0.0.1:${brokerPort(node)},CONTROLLER://127.0.0.1:${controllerPort(node)}
+advertised.listeners=PLAINTEXT://127.0.0.1:${brokerPort(node)}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=${join(nodeDir(node), 'data')}
+num.partitions=12
+default.replication.factor=${replication}
+min.insync.replicas=${minIsr}
+offsets.topic.replication.factor=${replication}
+offsets.topic.num.partitions=12
+transaction.state.log.replication.factor=${replication}
+transaction.state.log.min.isr=${minIsr}
+share.coordinator.state.topic.replication.factor=${replication}
+share.coordinator.state.topic.min.isr=${minIsr}
+auto.create.topics.enable=false
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+log.retention.hours=168
+`;
+}
+
+/** Kafka's cluster id format: 16 random bytes, base64url without padding, not starting with '-'. */
+function clusterId(): string {
+  const file = join(root, 'cluster-id');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  let id = '-';
+  while (id.startsWith('-')) id = randomBytes(16).toString('base64url');
+  mkdirSync(root, { recursive: true });
+  writeFileSync(file, id);
+  return id;
+}
+
+function java(mainClass: string, args: string[], heap: string): string[] {
+  return [
+    `-Xms256m`,
+    `-Xmx${heap}`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${join(root, 'log4j2.properties')}`,
+    '-cp',
+    `${libsDir}/*`,
+    mainClass,
+    ...args,
+  ];
+}
+
+let installed = false;
+
+async function installKafka(): Promise<void> {
+  if (installed) return;
+  ensureJavaInstalled();
+  const marker = join(libsDir, '.complete');
+  if (!existsSync(marker)) {
+    ensureMavenInstalled();
+    say('kafka', `fetching kafka_2.13 ${kafkaVersion} and its classpath from Maven Central`);
+    rmSync(libsDir, { recursive: true, force: true });
+    mkdirSync(libsDir, { recursive: true });
+    run('kafka', 'mvn', [
+      '-B',
+      '-f',
+      join(repoRoot, 'scripts/stack/kafka/pom.xml'),
+      `-Dkafka.version=${kafkaVersion}`,
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${libsDir}`,
+    ]);
+    writeFileSync(marker, new Date().toISOString());
+  }
+  installed = true;
+}
+
+function prepareNode(node: number): string {
+  const dir = nodeDir(node);
+  const config = join(dir, 'server.properties');
+  const nodesFile = join(root, 'nodes');
+  if (existsSync(nodesFile) && readFileSync(nodesFile, 'utf8').trim() !== String(kafkaNodes)) {
+    throw new StackError(
+      `kafka-${node}`,
+      `storage was formatted for ${readFileSync(nodesFile, 'utf8').trim()} node(s), KAFKA_NODES=${kafkaNodes}: run npm run down and remove ${root}`,
+    );
+  }
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  writeFileSync(join(root, 'log4j2.properties'), log4j);
+  writeFileSync(config, serverProperties(node));
+  writeFileSync(nodesFile, String(kafkaNodes));
+  if (!existsSync(join(dir, 'data', 'meta.properties'))) {
+    say(`kafka-${node}`, 'formatting storage');
+    run(
+      `kafka-${node}`,
+      'java',
+      java('kafka.tools.StorageTool', ['format', '-t', clusterId(), '-c', config, '--ignore-formatted'], '256m'),
+      { quiet: true },
+    );
+  }
+  return config;
+}
+
+function admin(brokers: string[]) {
+  return new Kafka({
+    clientId: 'stack-check',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 2000,
+  }).admin();
+}
+
+/** True when the node's broker answers metadata that lists every broker of the cluster. */
+async function brokerHealthy(node: number): Promise<boolean> {
+  const client = admin([`127.0.0.1:${brokerPort(node)}`]);
+  try {
+    await client.connect();
+    const { brokers } = await client.describeCluster();
+    return brokers.length === kafkaNodes;
+  } catch {
+    return false;
+  } finally {
+    await client.disconnect().catch(() => {});
+  }
+}
+
+export function kafkaNode(node: number): Component {
+  const name = `kafka-${node}`;
+  return {
+    name,
+    address: `127.0.0.1:${brokerPort(node)}`,
+    install: installKafka,
+    async start() {
+      if (!runningPid(name)) {
+        const config = prepareNode(node);
+        say(name, `starting broker on ${this.address}, controller on 127.0.0.1:${controllerPort(node)}`);
+        startDaemon({
+          name,
+          command: 'java',
+          args: java('kafka.Kafka', [config], process.env.KAFKA_HEAP ?? '512m'),
+          marker: config,
+          cwd: nodeDir(node),
+        });
+      }
+    },
+    healthy: () => brokerHealthy(node),
+    pid: () => runningPid(name),
+    async stop() {
+      await stopDaemon(name, { graceMs: 30_000 });
+    },
+  };
+}
+
+export const kafkaNodesList = Array.from({ length: kafkaNodes }, (_, i) => kafkaNode(i + 1));
+
+export async function waitForKafka(): Promise<void> {
+  for (const node of kafkaNodesList) {
+    if (!(await waitFor(node.healthy, { timeoutMs: 120_000, intervalMs: 1000 }))) {
+      throw new StackError(node.name, 'broker does not list every broker within 120 s', logFile(node.name));
+    }
+  }
+}
+
+/** Creates the event topic and its dead-letter topic if missing. */
+export async function ensureTopics(partitions: number): Promise<void> {
+  const client = new Kafka({
+    clientId: 'stack-topics',
+    brokers: urls.brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await client.connect();
+  try {
+    const existing = new Set(await client.listTopics());
+    const topics = [
+      { topic: process.env.KAFKA_TOPIC ?? 'product-events', numPartitions: partitions },
+      { topic: process.env.KAFKA_DEAD_LETTER_TOPIC ?? 'product-events.dlq', numPartitions: 3 },
+    ].filter(({ topic }) => !existing.has(topic));
+    if (topics.length > 0) {
+      say('kafka', `creating topics ${topics.map((t) => `${t.topic} (${t.numPartitions} partitions)`).join(', ')}`);
+      await client.createTopics({
+        waitForLeaders: true,
+        topics: topics.map((t) => ({
+          ...t,
+          replicationFactor: replication,
+          configEntries: [{ name: 'min.insync.replicas', value: String(minIsr) }],
+        })),
+      });
+    }
+  } finally {
+    await client.disconnect();
+  }
+}
+
+export const kafkaReplication = replication;

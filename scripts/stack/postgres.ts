@@ -1,0 +1,123 @@
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import type { Component } from './component.ts';
+import { logFile, ports, stateDir, urls } from './paths.ts';
+import { run, runningPid, startDaemon, stopDaemon } from './processes.ts';
+import { StackError, say, waitFor } from './progress.ts';
+import { ensurePostgresInstalled, postgresBin, postgresRunAs } from './system.ts';
+
+const root = join(stateDir, 'postgres');
+const dataDir = join(root, 'data');
+const socketDir = join(root, 'run');
+
+/** Durable settings (fsync and synchronous commit stay on: the event store's acknowledgements mean it). */
+const settings = `
+listen_addresses = '127.0.0.1'
+port = ${ports.postgres}
+unix_socket_directories = '${socketDir}'
+max_connections = 300
+shared_buffers = 256MB
+wal_buffers = 16MB
+max_wal_size = 2GB
+log_min_messages = warning
+log_line_prefix = '%m [%p] '
+`;
+
+async function bootstrap(): Promise<void> {
+  const sql = postgres({
+    path: join(socketDir, `.s.PGSQL.${ports.postgres}`),
+    user: 'postgres',
+    database: 'postgres',
+    onnotice: () => {},
+  });
+  try {
+    const [role] = await sql`select 1 from pg_roles where rolname = 'catalog'`;
+    if (!role) await sql.unsafe(`create role catalog login password 'catalog'`);
+    for (const db of ['catalog', 'ferretdb']) {
+      const [exists] = await sql`select 1 from pg_database where datname = ${db}`;
+      if (!exists) {
+        say('postgres', `creating database ${db}`);
+        await sql.unsafe(`create database ${db} owner catalog`);
+      }
+    }
+  } finally {
+    await sql.end();
+  }
+}
+
+async function answers(): Promise<boolean> {
+  const sql = postgres(urls.database, { max: 1, connect_timeout: 2, onnotice: () => {} });
+  try {
+    const [row] = await sql`select 1 as ok`;
+    return row?.ok === 1;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+export const postgresComponent: Component = {
+  name: 'postgres',
+  address: `127.0.0.1:${ports.postgres}`,
+  async install() {
+    ensurePostgresInstalled();
+  },
+  async start() {
+    const runAs = postgresRunAs();
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+      say('postgres', `initialising a cluster in ${dataDir}`);
+      // The postgres user must be able to reach its folders through the state folder.
+      mkdirSync(socketDir, { recursive: true });
+      chmodSync(stateDir, 0o755);
+      mkdirSync(dataDir, { mode: 0o700 });
+      if (runAs) for (const dir of [root, dataDir, socketDir]) chownSync(dir, runAs.uid, runAs.gid);
+      run(
+        'postgres',
+        join(postgresBin, 'initdb'),
+        [
+          '-D',
+          dataDir,
+          '-U',
+          'postgres',
+          '-E',
+          'UTF8',
+          '--no-locale',
+          '--auth-local=trust',
+          '--auth-host=scram-sha-256',
+        ],
+        { runAs, quiet: true },
+      );
+      appendFileSync(join(dataDir, 'postgresql.conf'), settings);
+    }
+    if (!runningPid('postgres')) {
+      say('postgres', `starting on ${this.address}`);
+      startDaemon({
+        name: 'postgres',
+        command: join(postgresBin, 'postgres'),
+        args: ['-D', dataDir],
+        marker: dataDir,
+        runAs,
+      });
+    }
+    const socket = join(socketDir, `.s.PGSQL.${ports.postgres}`);
+    if (!(await waitFor(async () => existsSync(socket), { timeoutMs: 60_000, intervalMs: 200 }))) {
+      throw new StackError('postgres', 'did not open its socket within 60 s', logFile('postgres'));
+    }
+    await waitFor(
+      async () => {
+        await bootstrap();
+        return true;
+      },
+      { timeoutMs: 30_000 },
+    );
+    if (!(await waitFor(answers, { timeoutMs: 30_000 }))) {
+      throw new StackError('postgres', 'does not answer SQL', logFile('postgres'));
+    }
+  },
+  healthy: () => answers().catch(() => false),
+  pid: () => runningPid('postgres'),
+  async stop() {
+    // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to disconnect.
+    await stopDaemon('postgres', { graceMs: 60_000, signal: 'SIGINT', leaderOnly: true });
+  },
+};
