@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { defaultPartitioner, eventually, kafkaClient, uniqueName } from '../../support/env.ts';
+
+const kafka = kafkaClient('stack-kafka-test');
+const admin = kafka.admin();
+const topic = uniqueName('stack-check');
+const expectedReplicas = Number(process.env.KAFKA_REPLICATION_FACTOR ?? 3);
+
+before(async () => {
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6, replicationFactor: expectedReplicas }] });
+});
+after(async () => {
+  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  await admin.disconnect();
+});
+
+test('an idempotent acks=all producer and a consumer group move 1,000 keyed messages in order per key', async () => {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: defaultPartitioner });
+  await producer.connect();
+  const keys = Array.from({ length: 20 }, (_, i) => `key-${i}`);
+  const messages = Array.from({ length: 1000 }, (_, i) => ({ key: keys[i % keys.length] as string, value: String(i) }));
+  for (let i = 0; i < messages.length; i += 100) {
+    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 100) });
+  }
+  await producer.disconnect();
+
+  const consumer = kafka.consumer({ groupId: uniqueName('stack-check-group') });
+  const seen = new Map<string, number[]>();
+  let count = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const key = message.key?.toString() ?? '';
+      seen.set(key, [...(seen.get(key) ?? []), Number(message.value?.toString())]);
+      count += 1;
+    },
+  });
+  try {
+    await eventually(async () => count >= 1000, { timeoutMs: 60_000, what: '1,000 messages consumed' });
+  } finally {
+    await consumer.disconnect();
+  }
+  assert.equal(count, 1000);
+  for (const key of keys) {
+    const values = seen.get(key) ?? [];
+    assert.equal(values.length, 50, `messages of ${key}`);
+    assert.deepEqual(values, [...values].sort((a, b) => a - b), `order of ${key}`);
+  }
+});
+
+test(`topic metadata shows ${expectedReplicas} replicas and ${expectedReplicas} in-sync replicas per partition`, async () => {
+  const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+  const partitions = topics[0]?.partitions ?? [];
+  assert.equal(partitions.length, 6);
+  for (const partition of partitions) {
+    assert.equal(partition.replicas.length, expectedReplicas);
+    assert.equal(partition.isr.length, expectedReplicas);
+  }
+});

@@ -1,0 +1,36 @@
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import postgres from 'postgres';
+import { urls } from '../../scripts/stack/paths.ts';
+
+/** Connections to the local stack that `npm test` started, for integration tests. */
+
+export const databaseUrl = process.env.DATABASE_URL ?? urls.database;
+export const mongoUrl = process.env.MONGO_URL ?? urls.mongo;
+export const brokers = (process.env.KAFKA_BROKERS ?? urls.brokers).split(',');
+
+export const sqlClient = () => postgres(databaseUrl, { max: 4, onnotice: () => {} });
+export const mongoClient = () => new MongoClient(mongoUrl);
+export const kafkaClient = (clientId: string) =>
+  new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 200 } });
+export const defaultPartitioner = Partitioners.DefaultPartitioner;
+
+export const uniqueName = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  { timeoutMs = 30_000, intervalMs = 250, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
