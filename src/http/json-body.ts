@@ -1,0 +1,49 @@
+import type { Context } from 'hono';
+import { type Struct, validate } from 'superstruct';
+import { ProblemError, validationProblem } from './problem.ts';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Reads a JSON request body and validates it: 415 when it is not JSON, 413 over 64 KiB (checked
+ * while reading, so a lying or missing Content-Length does not help), 400 when it does not parse,
+ * 422 when it does not match the schema. Returns the raw text too (idempotency compares bodies).
+ */
+export async function readJson<T>(c: Context, schema: Struct<T, unknown>): Promise<{ value: T; raw: string }> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+    throw new ProblemError('unsupported-media-type', `expected Content-Type application/json, got ${type || 'none'}`);
+  }
+  const declared = Number(c.req.header('content-length') ?? 0);
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const raw = await readLimited(c.req.raw);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new ProblemError('invalid-json', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  const [error, value] = validate(parsed, schema, { coerce: true });
+  if (error) throw validationProblem(error);
+  return { value, raw };
+}
+
+const tooLarge = () => new ProblemError('payload-too-large', `the body exceeds ${MAX_BODY_BYTES} bytes`);
+
+async function readLimited(request: Request): Promise<string> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

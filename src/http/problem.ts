@@ -1,0 +1,110 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { StructError } from 'superstruct';
+import type { Logger } from '../infra/logger.ts';
+
+/**
+ * The one family of HTTP errors, answered as RFC 9457 problem+json. Domain rejections and
+ * infrastructure failures are mapped to a `ProblemError` once, and `problemHandler` writes it.
+ */
+
+export const PROBLEM_BASE = '/problems/';
+
+export const PROBLEMS = {
+  'invalid-json': { status: 400, title: 'Request body is not valid JSON' },
+  unauthorized: { status: 401, title: 'Missing or invalid bearer token' },
+  'not-found': { status: 404, title: 'Not found' },
+  'already-exists': { status: 409, title: 'Product already exists' },
+  'sku-taken': { status: 409, title: 'SKU already used by another product' },
+  'insufficient-stock': { status: 409, title: 'Not enough stock' },
+  'product-discontinued': { status: 409, title: 'Product is discontinued' },
+  'nothing-to-change': { status: 409, title: 'Nothing to change' },
+  'version-conflict': { status: 409, title: 'Concurrent modification, try again' },
+  'idempotency-key-in-flight': { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
+  'precondition-failed': { status: 412, title: 'If-Match does not match the current version' },
+  'payload-too-large': { status: 413, title: 'Request body too large' },
+  'unsupported-media-type': { status: 415, title: 'Request body must be application/json' },
+  'validation-failed': { status: 422, title: 'Request does not match the schema' },
+  'idempotency-key-reused': { status: 422, title: 'Idempotency-Key was used with a different request' },
+  'service-unavailable': { status: 503, title: 'A dependency is unavailable, retry later' },
+  'internal-error': { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class ProblemError extends Error {
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+  }
+
+  get status(): ContentfulStatusCode {
+    return PROBLEMS[this.code].status;
+  }
+
+  body(instance?: string): Record<string, unknown> {
+    return {
+      type: `${PROBLEM_BASE}${this.code}`,
+      title: PROBLEMS[this.code].title,
+      status: this.status,
+      detail: this.detail,
+      ...(instance ? { instance } : {}),
+      ...this.extra,
+    };
+  }
+}
+
+export const pointer = (path: readonly (string | number)[]): string =>
+  path.length === 0 ? '/' : `/${path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
+
+export function validationProblem(error: StructError, where = 'body'): ProblemError {
+  const errors: FieldError[] = error.failures().map((failure) => ({
+    path: pointer(failure.path),
+    message:
+      failure.value === undefined && failure.type !== 'never'
+        ? 'is required'
+        : failure.type === 'never'
+          ? 'is not an allowed field'
+          : failure.message,
+  }));
+  return new ProblemError('validation-failed', `the ${where} has ${errors.length} invalid field(s)`, { errors });
+}
+
+export function problemResponse(c: Context, problem: ProblemError): Response {
+  const correlationId = c.get('correlationId' as never) as string | undefined;
+  const body = problem.body(c.req.path);
+  if (correlationId) body.correlationId = correlationId;
+  return c.newResponse(JSON.stringify(body), problem.status, {
+    'content-type': 'application/problem+json',
+    ...problem.headers,
+  });
+}
+
+/** Hono `onError`: every thrown error becomes problem+json; anything unexpected is logged as a 500. */
+export function problemHandler(logger: () => Logger) {
+  return function onError(error: Error, c: Context): Response {
+    if (error instanceof ProblemError) return problemResponse(c, error);
+    if (error instanceof StructError) return problemResponse(c, validationProblem(error));
+    if (error instanceof HTTPException) {
+      const code = error.status === 413 ? 'payload-too-large' : error.status === 401 ? 'unauthorized' : undefined;
+      if (code) return problemResponse(c, new ProblemError(code, error.message || PROBLEMS[code].title));
+    }
+    const log = (c.get('logger' as never) as Logger | undefined) ?? logger();
+    log.error({ err: error }, 'unhandled error');
+    return problemResponse(
+      c,
+      new ProblemError('internal-error', 'the request failed; see the service log for this correlation id'),
+    );
+  };
+}

@@ -1,0 +1,44 @@
+import { type ServerType, serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Logger } from '../infra/logger.ts';
+
+/** Starts the HTTP server and resolves once it listens. */
+export function listen(app: Hono, host: string, port: number, logger: Logger): Promise<ServerType> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
+      logger.info({ address: `${info.address}:${info.port}` }, 'listening');
+      resolve(server);
+    });
+  });
+}
+
+/** Stops accepting connections and waits for open requests (bounded, so shutdown cannot hang). */
+export function close(server: ServerType, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  });
+}
+
+/** Runs `stop` once on SIGINT or SIGTERM, then exits. */
+export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}

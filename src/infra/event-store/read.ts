@@ -1,0 +1,55 @@
+import type { Envelope } from '../../domain/envelope.ts';
+import type { Sql } from '../postgres.ts';
+
+export interface StoredEvent extends Envelope {
+  position: number;
+}
+
+interface EventRow {
+  position: string;
+  event_id: string;
+  aggregate_id: string;
+  version: number;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: Envelope['metadata'];
+  occurred_at: Date;
+}
+
+export const toStoredEvent = (row: EventRow): StoredEvent => ({
+  position: Number(row.position),
+  eventId: row.event_id,
+  type: row.type,
+  aggregateId: row.aggregate_id,
+  version: row.version,
+  occurredAt: row.occurred_at.toISOString(),
+  schemaVersion: row.schema_version,
+  data: row.data,
+  metadata: row.metadata,
+});
+
+/** One stream, in version order, optionally after a version (snapshot replay). */
+export async function readStream(sql: Sql, aggregateId: string, afterVersion = 0): Promise<StoredEvent[]> {
+  const rows = await sql<EventRow[]>`
+    select position, event_id, aggregate_id, version, type, schema_version, data, metadata, occurred_at
+    from events where aggregate_id = ${aggregateId} and version > ${afterVersion}
+    order by version`;
+  return rows.map(toStoredEvent);
+}
+
+/**
+ * The whole log in position order, a page at a time. Only events of transactions older than every
+ * transaction still running are returned, so a page never skips an event that commits later with a
+ * lower position.
+ */
+export async function readAll(sql: Sql, afterPosition: number, limit: number): Promise<StoredEvent[]> {
+  const rows = await sql<EventRow[]>`
+    select position, event_id, aggregate_id, version, type, schema_version, data, metadata, occurred_at
+    from events
+    where position > ${afterPosition}
+      and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+    order by position
+    limit ${limit}`;
+  return rows.map(toStoredEvent);
+}
