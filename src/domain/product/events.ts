@@ -8,8 +8,9 @@ import { Money, SafeInteger } from '../money.ts';
  * schemas that type them here.
  */
 
-const Quantity = min(SafeInteger, 1);
-const Stock = min(SafeInteger, 0);
+export const Quantity = min(SafeInteger, 1);
+export const Stock = min(SafeInteger, 0);
+export const ReservationId = nonempty(string());
 export const ProductName = size(string(), 1, 200);
 export const ProductDescription = size(string(), 0, 2000);
 export const Sku = size(nonempty(string()), 1, 64);
@@ -37,7 +38,7 @@ export const ProductRestocked = object({
 });
 export const StockReserved = object({
   type: literal('StockReserved'),
-  data: object({ quantity: Quantity, stock: Stock, reservationId: nonempty(string()) }),
+  data: object({ quantity: Quantity, stock: Stock, reservationId: ReservationId }),
 });
 export const ProductDiscontinued = object({
   type: literal('ProductDiscontinued'),
