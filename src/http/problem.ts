@@ -81,11 +81,9 @@ export function validationProblem(error: StructError, where = 'body'): ProblemEr
   return new ProblemError('validation-failed', `the ${where} has ${errors.length} invalid field(s)`, { errors });
 }
 
+/** The correlation id travels in the X-Correlation-Id header, not the body, so an idempotent replay's body is the original's. */
 export function problemResponse(c: Context, problem: ProblemError): Response {
-  const correlationId = c.get('correlationId' as never) as string | undefined;
-  const body = problem.body(c.req.path);
-  if (correlationId) body.correlationId = correlationId;
-  return c.newResponse(JSON.stringify(body), problem.status, {
+  return c.newResponse(JSON.stringify(problem.body(c.req.path)), problem.status, {
     'content-type': 'application/problem+json',
     ...problem.headers,
   });

@@ -83,6 +83,7 @@ export const commandSettings = {
   ACTOR_IDLE_MS: setting(int(1000, 86_400_000), '300000', 'an actor idle this long is passivated'),
   GROUP_COMMIT_MAX_BATCH: setting(int(1, 10_000), '500', 'most commands appended in one transaction'),
   CONFLICT_RETRIES: setting(int(0, 100), '3', 'reloads after a version conflict before answering 409'),
+  SNAPSHOT_EVERY: setting(int(1, 1_000_000), '100', 'a snapshot of a product is stored every this many events'),
   DATABASE_POOL_SIZE: setting(int(1, 100), '10', 'PostgreSQL connections per process'),
   OUTBOX_BATCH_SIZE: setting(int(1, 10_000), '500', 'events the relay publishes per round'),
   OUTBOX_POLL_MS: setting(int(10, 60_000), '1000', 'relay polling fallback when no NOTIFY arrives'),

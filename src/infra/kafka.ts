@@ -16,7 +16,7 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  * product id is the same for every client of the topic.
  */
 export function createKafka(
-  options: { brokers: string; clientId: string; logger: Logger } & Partial<KafkaConfig>,
+  options: { brokers: string; clientId: string; logger: Logger } & Omit<Partial<KafkaConfig>, 'brokers' | 'clientId'>,
 ): Kafka {
   const { brokers, clientId, logger, ...rest } = options;
   const log = logger.child({ component: 'kafkajs' });

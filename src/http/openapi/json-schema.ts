@@ -7,21 +7,23 @@ import { is, type Struct } from 'superstruct';
  */
 
 type JsonSchema = Record<string, unknown>;
-const notes = new WeakMap<Struct<unknown, unknown>, JsonSchema>();
+// biome-ignore lint/suspicious/noExplicitAny: any schema, whatever its value and shape types
+export type AnyStruct = Struct<any, any>;
+const notes = new WeakMap<AnyStruct, JsonSchema>();
 
 /** Attaches JSON Schema keywords (minimum, pattern, description...) to a struct for the docs. */
 export function describe<T, S>(struct: Struct<T, S>, extra: JsonSchema): Struct<T, S> {
-  notes.set(struct as Struct<unknown, unknown>, { ...(notes.get(struct as Struct<unknown, unknown>) ?? {}), ...extra });
+  notes.set(struct, { ...(notes.get(struct) ?? {}), ...extra });
   return struct;
 }
 
-export function toJsonSchema(struct: Struct<unknown, unknown>): JsonSchema {
+export function toJsonSchema(struct: AnyStruct): JsonSchema {
   const extra = notes.get(struct) ?? {};
   const schema = struct.schema as unknown;
   switch (struct.type) {
     case 'object':
     case 'type': {
-      const fields = (schema ?? {}) as Record<string, Struct<unknown, unknown>>;
+      const fields = (schema ?? {}) as Record<string, AnyStruct>;
       const properties: Record<string, JsonSchema> = {};
       const required: string[] = [];
       for (const [key, field] of Object.entries(fields)) {
@@ -39,7 +41,7 @@ export function toJsonSchema(struct: Struct<unknown, unknown>): JsonSchema {
     case 'array':
       return {
         type: 'array',
-        ...(schema ? { items: toJsonSchema(schema as Struct<unknown, unknown>) } : {}),
+        ...(schema ? { items: toJsonSchema(schema as AnyStruct) } : {}),
         ...extra,
       };
     case 'enums':
@@ -47,7 +49,7 @@ export function toJsonSchema(struct: Struct<unknown, unknown>): JsonSchema {
     case 'literal':
       return { const: schema, ...extra };
     case 'union':
-      return { oneOf: (schema as Struct<unknown, unknown>[]).map(toJsonSchema), ...extra };
+      return { oneOf: (schema as AnyStruct[]).map(toJsonSchema), ...extra };
     case 'integer':
       return { type: 'integer', ...extra };
     case 'number':

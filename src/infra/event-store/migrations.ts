@@ -36,9 +36,9 @@ const migrations: { version: number; name: string; sql: string }[] = [
       create table idempotency_keys (
         key text primary key,
         request_hash text not null,
-        aggregate_id uuid,
-        status integer not null,
-        response jsonb not null,
+        aggregate_id uuid not null,
+        -- The command's outcome; the HTTP layer maps it to the same status and body on a replay.
+        outcome jsonb not null,
         created_at timestamptz not null default now()
       );
 

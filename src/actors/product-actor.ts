@@ -1,0 +1,241 @@
+import { threadId } from 'node:worker_threads';
+import type { Envelope } from '../domain/envelope.ts';
+import { decide, type ProductCommand } from '../domain/product/commands.ts';
+import { PRODUCT_EVENT_SCHEMA_VERSION, type ProductEvent } from '../domain/product/events.ts';
+import { evolve, type ProductState } from '../domain/product/state.ts';
+import type { AppendRequest, AppendResult } from '../infra/event-store/append.ts';
+import type { GroupCommitter } from './group-commit.ts';
+import type { CommandOutcome, CommandTask, TaskResult } from './protocol.ts';
+
+export interface ActorContext {
+  committer: GroupCommitter;
+  /** Current state from the event store (snapshot plus the events after it). */
+  load: (productId: string) => Promise<ProductState>;
+  now: () => Date;
+  newEventId: () => string;
+  maxBatch: number;
+  conflictRetries: number;
+  snapshotEvery: number;
+  liveActors: () => number;
+}
+
+interface Pending {
+  task: CommandTask;
+  attempts: number;
+  resolve: (result: TaskResult) => void;
+}
+
+interface Step {
+  pending: Pending;
+  outcome: CommandOutcome;
+  after: ProductState;
+  request?: number;
+}
+
+/**
+ * One product's actor, living on the worker thread that owns the product id. Commands wait in its
+ * mailbox and are handled strictly in order. Everything waiting when the actor becomes free is
+ * decided in one go against the evolving in-memory state and persisted in one group commit, so a
+ * hot product moves many commands per transaction. State changes only after the commit succeeds.
+ * A version conflict (another process wrote this product) reloads the state and decides again, a
+ * bounded number of times. A commit whose outcome is unknown drops the state: it is rebuilt from
+ * the event store on the next command, never guessed.
+ */
+export class ProductActor {
+  private state: ProductState | undefined;
+  private readonly mailbox: Pending[] = [];
+  private draining = false;
+  lastActive = Date.now();
+
+  constructor(
+    readonly productId: string,
+    private readonly ctx: ActorContext,
+  ) {}
+
+  get idle(): boolean {
+    return !this.draining && this.mailbox.length === 0;
+  }
+
+  tell(task: CommandTask): Promise<TaskResult> {
+    return new Promise((resolve) => {
+      this.mailbox.push({ task, attempts: 0, resolve });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.mailbox.length > 0) {
+        await this.handle(this.mailbox.splice(0, this.ctx.maxBatch));
+      }
+    } finally {
+      this.draining = false;
+      this.lastActive = Date.now();
+    }
+  }
+
+  private reply(pending: Pending, outcome: CommandOutcome, batchSize: number): void {
+    pending.resolve({ outcome, batchSize, liveActors: this.ctx.liveActors(), workerId: threadId });
+  }
+
+  private async handle(batch: Pending[]): Promise<void> {
+    let pending = batch;
+    while (pending.length > 0) {
+      if (!this.state) {
+        try {
+          this.state = await this.ctx.load(this.productId);
+        } catch (error) {
+          for (const p of pending) this.reply(p, unavailable(error), 0);
+          return;
+        }
+      }
+      const { steps, requests } = this.plan(pending, this.state);
+      if (requests.length === 0) {
+        for (const step of steps) this.reply(step.pending, step.outcome, 0);
+        this.state = steps.at(-1)?.after ?? this.state;
+        return;
+      }
+      let results: AppendResult[];
+      let batchSize: number;
+      try {
+        ({ results, batchSize } = await this.ctx.committer.submit(requests));
+      } catch (error) {
+        this.state = undefined;
+        for (const step of steps) this.reply(step.pending, unavailable(error), 0);
+        return;
+      }
+      pending = this.settle(steps, results, batchSize);
+    }
+  }
+
+  /** Decides every waiting command in order, each against the state the previous ones leave. */
+  private plan(pending: Pending[], start: ProductState): { steps: Step[]; requests: AppendRequest[] } {
+    const steps: Step[] = [];
+    const requests: AppendRequest[] = [];
+    let state = start;
+    for (const p of pending) {
+      const { task } = p;
+      const before = state;
+      let outcome: CommandOutcome;
+      let events: ProductEvent[] = [];
+      if (task.expectedVersion !== undefined && task.expectedVersion !== state.version) {
+        outcome = {
+          ok: false,
+          code: 'precondition-failed',
+          detail: `If-Match expects version ${task.expectedVersion}, the product is at version ${state.version}`,
+          currentVersion: state.version,
+        };
+      } else {
+        const decision = decide(task.command, state);
+        if (decision.ok) {
+          events = decision.events;
+          for (const event of events) state = evolve(state, event);
+          outcome = success(task.command, state);
+        } else {
+          outcome = {
+            ok: false,
+            code: decision.rejection.code,
+            detail: decision.rejection.detail,
+            currentVersion: state.version,
+          };
+        }
+      }
+      const step: Step = { pending: p, outcome, after: state };
+      if (events.length > 0 || task.idempotency) {
+        step.request = requests.length;
+        requests.push(this.appendRequest(task, before, state, events, outcome));
+      }
+      steps.push(step);
+    }
+    return { steps, requests };
+  }
+
+  private appendRequest(
+    task: CommandTask,
+    before: ProductState,
+    after: ProductState,
+    events: ProductEvent[],
+    outcome: CommandOutcome,
+  ): AppendRequest {
+    const occurredAt = this.ctx.now().toISOString();
+    const envelopes: Envelope[] = events.map((event, i) => ({
+      eventId: this.ctx.newEventId(),
+      type: event.type,
+      aggregateId: this.productId,
+      version: before.version + i + 1,
+      occurredAt,
+      schemaVersion: PRODUCT_EVENT_SCHEMA_VERSION,
+      data: event.data,
+      metadata: task.metadata,
+    }));
+    const request: AppendRequest = { aggregateId: this.productId, events: envelopes };
+    if (task.command.type === 'CreateProduct' && events.length > 0) request.skuClaim = task.command.data.sku;
+    if (task.idempotency) request.idempotency = { ...task.idempotency, outcome };
+    const every = this.ctx.snapshotEvery;
+    if (events.length > 0 && Math.floor(after.version / every) > Math.floor(before.version / every)) {
+      request.snapshot = { version: after.version, state: after };
+    }
+    return request;
+  }
+
+  /**
+   * Answers the commands whose fate the commit decided and returns those to decide again. Results
+   * of one actor form a prefix of successes: the event store stops at this stream's first failure.
+   */
+  private settle(steps: Step[], results: AppendResult[], batchSize: number): Pending[] {
+    const failedAt = steps.findIndex((s) => s.request !== undefined && results[s.request] !== 'ok');
+    const settled = failedAt === -1 ? steps : steps.slice(0, failedAt);
+    for (const step of settled) this.reply(step.pending, step.outcome, batchSize);
+    if (failedAt === -1) {
+      this.state = steps.at(-1)?.after ?? this.state;
+      return [];
+    }
+    const failed = steps[failedAt] as Step;
+    this.state = failedAt === 0 ? undefined : (steps[failedAt - 1] as Step).after;
+    const result = results[failed.request as number];
+    const retry: Pending[] = [];
+    if (result === 'sku-taken') {
+      const sku = failed.pending.task.command.type === 'CreateProduct' ? failed.pending.task.command.data.sku : '';
+      this.reply(
+        failed.pending,
+        { ok: false, code: 'sku-taken', detail: `SKU ${sku} belongs to another product` },
+        batchSize,
+      );
+    } else if (result === 'idempotency-conflict') {
+      this.reply(
+        failed.pending,
+        { ok: false, code: 'idempotency-conflict', detail: 'the Idempotency-Key was committed by another request' },
+        batchSize,
+      );
+    } else {
+      // A conflict means another writer moved the stream: what this actor holds is stale.
+      this.state = undefined;
+      retry.push(failed.pending);
+    }
+    for (const step of steps.slice(failedAt + 1)) retry.push(step.pending);
+    return retry.filter((p) => {
+      p.attempts += 1;
+      if (p.attempts <= this.ctx.conflictRetries) return true;
+      this.reply(
+        p,
+        { ok: false, code: 'version-conflict', detail: `still conflicting after ${this.ctx.conflictRetries} retries` },
+        batchSize,
+      );
+      return false;
+    });
+  }
+}
+
+function success(command: ProductCommand, state: ProductState): CommandOutcome {
+  const stock = state.status === 'empty' ? 0 : state.stock;
+  return command.type === 'ReserveStock'
+    ? { ok: true, version: state.version, stock, reservationId: command.data.reservationId }
+    : { ok: true, version: state.version, stock };
+}
+
+const unavailable = (error: unknown): CommandOutcome => ({
+  ok: false,
+  code: 'unavailable',
+  detail: `the event store did not confirm the write: ${(error as Error)?.message ?? String(error)}`,
+});

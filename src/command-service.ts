@@ -1,0 +1,165 @@
+import { ActorSystem } from './actors/actor-system.ts';
+import type { CommandTask, TaskResult } from './actors/protocol.ts';
+import { commandApp } from './http/command/app.ts';
+import { close, listen, onShutdown } from './http/serve.ts';
+import { ConfigError, commandSettings, loadConfig, splitList } from './infra/config.ts';
+import { findIdempotencyRecord } from './infra/event-store/idempotency.ts';
+import { migrate } from './infra/event-store/migrations.ts';
+import { readStream } from './infra/event-store/read.ts';
+import { createKafka } from './infra/kafka.ts';
+import { createLogger } from './infra/logger.ts';
+import { Counter, createRegistry, Gauge, Histogram } from './infra/metrics.ts';
+import { OutboxRelay } from './infra/outbox/relay.ts';
+import { createSql } from './infra/postgres.ts';
+
+/**
+ * The command service: HTTP writes -> product actors on worker threads -> PostgreSQL event store,
+ * and the outbox relay that publishes committed events to Kafka.
+ */
+
+function loadSettings() {
+  try {
+    const config = loadConfig(commandSettings);
+    if (splitList(config.COMMAND_API_TOKENS).length === 0) {
+      throw new ConfigError(['COMMAND_API_TOKENS="": at least one token is required (the local stack generates one)']);
+    }
+    return config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`command service: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
+const config = loadSettings();
+const logger = createLogger('command-service', config.LOG_LEVEL);
+const registry = createRegistry('command-service');
+const sql = createSql(config.DATABASE_URL, {
+  max: config.DATABASE_POOL_SIZE,
+  logger,
+  applicationName: 'cqrs-catalog-command',
+});
+
+const commands = new Counter({
+  name: 'commands_total',
+  help: 'Commands by kind and outcome',
+  labelNames: ['kind', 'outcome'],
+  registers: [registry],
+});
+const batchSizes = new Histogram({
+  name: 'command_group_commit_size',
+  help: 'Commands sharing one event store transaction',
+  buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+  registers: [registry],
+});
+const actorsLive = new Gauge({
+  name: 'actors_live',
+  help: 'Live product actors per worker',
+  labelNames: ['worker'],
+  registers: [registry],
+});
+const outboxBacklog = new Gauge({
+  name: 'outbox_backlog',
+  help: 'Events committed but not yet on Kafka',
+  registers: [registry],
+});
+const published = new Counter({
+  name: 'outbox_published_total',
+  help: 'Events published to Kafka by this relay',
+  registers: [registry],
+});
+const relayLeader = new Gauge({
+  name: 'outbox_relay_leader',
+  help: '1 while this process is the relay leader',
+  registers: [registry],
+});
+
+const actors = new ActorSystem(config.WORKER_THREADS, {
+  databaseUrl: config.DATABASE_URL,
+  logLevel: config.LOG_LEVEL,
+  maxBatch: config.GROUP_COMMIT_MAX_BATCH,
+  maxLive: config.ACTOR_MAX_LIVE,
+  idleMs: config.ACTOR_IDLE_MS,
+  conflictRetries: config.CONFLICT_RETRIES,
+  snapshotEvery: config.SNAPSHOT_EVERY,
+});
+
+/** A worker that died mid-command leaves the outcome unknown: 503, and the client retries with its key. */
+async function dispatch(task: CommandTask): Promise<TaskResult> {
+  try {
+    return await actors.dispatch(task);
+  } catch (error) {
+    logger.error({ err: error, productId: task.productId }, 'worker failed while handling a command');
+    return {
+      outcome: {
+        ok: false,
+        code: 'unavailable',
+        detail: 'the worker handling this product failed; retry with the same Idempotency-Key',
+      },
+      batchSize: 0,
+      liveActors: 0,
+      workerId: -1,
+    };
+  }
+}
+
+let migrated = false;
+async function migrateWhenReachable(): Promise<void> {
+  for (let delay = 500; !migrated; delay = Math.min(delay * 2, 10_000)) {
+    try {
+      await migrate(sql);
+      migrated = true;
+      logger.info('event store schema is up to date');
+    } catch (error) {
+      logger.warn({ err: error, retryInMs: delay }, 'cannot migrate the event store yet');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+const relay = new OutboxRelay({
+  sql,
+  kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'cqrs-catalog-outbox', logger }),
+  topic: config.KAFKA_TOPIC,
+  batchSize: config.OUTBOX_BATCH_SIZE,
+  pollMs: config.OUTBOX_POLL_MS,
+  logger: logger.child({ component: 'outbox-relay' }),
+  onPublished: (count) => published.inc(count),
+  onBacklog: (rows) => outboxBacklog.set(rows),
+});
+
+const app = commandApp({
+  tokens: splitList(config.COMMAND_API_TOKENS),
+  logger,
+  registry,
+  readiness: [
+    {
+      name: 'postgres',
+      check: async () => {
+        if (!migrated) throw new Error('schema not migrated yet');
+        await sql`select 1`;
+      },
+    },
+  ],
+  dispatch,
+  findIdempotencyRecord: (key) => findIdempotencyRecord(sql, key),
+  readEvents: (id) => readStream(sql, id),
+  onResult: (kind, result) => {
+    commands.inc({ kind, outcome: result.outcome.ok ? 'ok' : result.outcome.code });
+    if (result.batchSize > 0) batchSizes.observe(result.batchSize);
+    if (result.workerId >= 0) actorsLive.set({ worker: String(result.workerId) }, result.liveActors);
+  },
+});
+
+const server = await listen(app, config.HOST, config.COMMAND_PORT, logger);
+await migrateWhenReachable();
+relay.start();
+const leaderWatch = setInterval(() => relayLeader.set(relay.leader ? 1 : 0), 1000);
+leaderWatch.unref();
+
+onShutdown(logger, async () => {
+  await close(server);
+  await relay.stop();
+  await actors.close();
+  await sql.end({ timeout: 5 });
+});

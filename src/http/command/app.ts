@@ -1,0 +1,36 @@
+import { Hono } from 'hono';
+import type { Logger } from '../../infra/logger.ts';
+import type { Registry } from '../../infra/metrics.ts';
+import { type DependencyCheck, healthRoutes } from '../health.ts';
+import { bearerAuth } from '../middleware/bearer-auth.ts';
+import { correlationId } from '../middleware/correlation-id.ts';
+import { requestMetrics } from '../middleware/request-metrics.ts';
+import { docsPage } from '../openapi/docs-page.ts';
+import { ProblemError, problemHandler } from '../problem.ts';
+import { commandOpenApi } from './openapi.ts';
+import { type ProductRoutesDeps, productRoutes } from './routes.ts';
+
+export interface CommandAppDeps extends ProductRoutesDeps {
+  tokens: readonly string[];
+  logger: Logger;
+  registry: Registry;
+  readiness: DependencyCheck[];
+}
+
+/** The command service's HTTP application; tests drive it with `app.request()`. */
+export function commandApp(deps: CommandAppDeps): Hono {
+  const app = new Hono();
+  app.onError(problemHandler(() => deps.logger));
+  app.notFound((c) => {
+    throw new ProblemError('not-found', `no route ${c.req.method} ${c.req.path}`);
+  });
+  app.use(correlationId(deps.logger));
+  app.use(requestMetrics(deps.registry));
+  app.route('/', healthRoutes(deps.readiness, deps.registry));
+  app.get('/openapi.json', (c) => c.json(commandOpenApi));
+  app.get('/docs', (c) => c.html(docsPage('cqrs-catalog command API')));
+  app.use('/products', bearerAuth(deps.tokens));
+  app.use('/products/*', bearerAuth(deps.tokens));
+  app.route('/products', productRoutes(deps));
+  return app;
+}

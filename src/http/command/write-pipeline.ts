@@ -1,0 +1,135 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Context } from 'hono';
+import type { CommandOutcome, CommandTask, TaskResult } from '../../actors/protocol.ts';
+import type { ProductCommand } from '../../domain/product/commands.ts';
+import type { IdempotencyRecord } from '../../infra/event-store/idempotency.ts';
+import { ProblemError } from '../problem.ts';
+import { answer, type WriteKind } from './outcome-response.ts';
+
+export interface WriteDeps {
+  dispatch: (task: CommandTask) => Promise<TaskResult>;
+  findIdempotencyRecord: (key: string) => Promise<IdempotencyRecord | undefined>;
+  onResult?: (kind: WriteKind, result: TaskResult) => void;
+}
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+const IF_MATCH = /^(?:W\/)?"?(\d{1,15})"?$/;
+
+/** `If-Match: "<version>"`; `*` means "any existing version", which the decider checks anyway. */
+function expectedVersion(c: Context): number | undefined {
+  const header = c.req.header('if-match')?.trim();
+  if (header === undefined || header === '*') return undefined;
+  const match = IF_MATCH.exec(header);
+  if (!match) {
+    throw new ProblemError('validation-failed', 'If-Match must be an entity tag such as "3"', {
+      errors: [{ path: '/headers/if-match', message: 'expected "<version>"' }],
+    });
+  }
+  return Number(match[1]);
+}
+
+function idempotencyKey(c: Context): string | undefined {
+  const key = c.req.header('idempotency-key');
+  if (key === undefined) return undefined;
+  if (!KEY.test(key)) {
+    throw new ProblemError('validation-failed', 'Idempotency-Key must be 1 to 255 visible ASCII characters', {
+      errors: [{ path: '/headers/idempotency-key', message: 'expected 1-255 visible ASCII characters' }],
+    });
+  }
+  return key;
+}
+
+/** A request's identity for idempotency: method, path and the body's JSON with sorted keys. */
+export function requestHash(method: string, path: string, body: unknown): string {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+          )
+        : value;
+  return createHash('sha256')
+    .update(`${method} ${path}\n${JSON.stringify(canonical(body) ?? null)}`)
+    .digest('hex');
+}
+
+/**
+ * The path every write takes: If-Match and Idempotency-Key are read, a replay is answered from the
+ * stored outcome, otherwise the command goes to its product's actor and its outcome is mapped.
+ * Keys whose first request is still running in this process answer 409; across processes the
+ * key's unique row settles the race inside the append transaction.
+ */
+export function writePipeline(deps: WriteDeps) {
+  const inFlight = new Set<string>();
+
+  // The stored product id, not the request's: a create without an id generated one the first time.
+  const replay = (kind: WriteKind, record: IdempotencyRecord, hash: string, c: Context) => {
+    if (record.requestHash !== hash) {
+      throw new ProblemError('idempotency-key-reused', 'this Idempotency-Key was used with a different request');
+    }
+    return respond(c, kind, record.aggregateId, record.outcome as CommandOutcome, true);
+  };
+
+  return async function write(
+    c: Context,
+    kind: WriteKind,
+    productId: string,
+    command: ProductCommand,
+    body: unknown,
+  ): Promise<Response> {
+    const version = expectedVersion(c);
+    const key = idempotencyKey(c);
+    const hash = requestHash(c.req.method, c.req.path, body);
+    if (key !== undefined) {
+      if (inFlight.has(key)) {
+        throw new ProblemError(
+          'idempotency-key-in-flight',
+          'a request with this Idempotency-Key is still being processed',
+          {},
+          { 'Retry-After': '1' },
+        );
+      }
+      const stored = await deps.findIdempotencyRecord(key);
+      if (stored) return replay(kind, stored, hash, c);
+      inFlight.add(key);
+    }
+    let result: TaskResult;
+    try {
+      const correlationId = c.get('correlationId');
+      const traceparent = c.req.header('traceparent');
+      const task: CommandTask = {
+        productId,
+        command,
+        metadata: {
+          commandId: randomUUID(),
+          correlationId,
+          causationId: correlationId,
+          ...(key !== undefined ? { idempotencyKey: key } : {}),
+          ...(traceparent ? { traceparent } : {}),
+        },
+      };
+      if (version !== undefined) task.expectedVersion = version;
+      if (key !== undefined) task.idempotency = { key, requestHash: hash };
+      result = await deps.dispatch(task);
+    } finally {
+      if (key !== undefined) inFlight.delete(key);
+    }
+    deps.onResult?.(kind, result);
+    if (!result.outcome.ok && result.outcome.code === 'idempotency-conflict' && key !== undefined) {
+      const stored = await deps.findIdempotencyRecord(key);
+      if (stored) return replay(kind, stored, hash, c);
+    }
+    return respond(c, kind, productId, result.outcome, false);
+  };
+}
+
+function respond(c: Context, kind: WriteKind, productId: string, outcome: CommandOutcome, replayed: boolean): Response {
+  const mapped = answer(kind, productId, outcome);
+  if (replayed) c.header('Idempotent-Replayed', 'true');
+  if (mapped instanceof ProblemError) throw mapped;
+  for (const [name, value] of Object.entries(mapped.headers)) c.header(name, value);
+  return c.json(mapped.body, mapped.status);
+}

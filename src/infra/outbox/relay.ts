@@ -1,0 +1,161 @@
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import { OUTBOX_CHANNEL } from '../event-store/append.ts';
+import { EVENT_HEADERS } from '../kafka.ts';
+import type { Logger } from '../logger.ts';
+import type { Sql } from '../postgres.ts';
+
+export interface RelayOptions {
+  sql: Sql;
+  kafka: Kafka;
+  topic: string;
+  batchSize: number;
+  pollMs: number;
+  logger: Logger;
+  onPublished?: (count: number) => void;
+  onBacklog?: (rows: number) => void;
+}
+
+/** Any 64-bit key works; this one is derived from the name so it reads as the relay's in pg_locks. */
+const LEADER_LOCK = 0x636174616c6f67n;
+
+/**
+ * The transactional outbox relay. Exactly one process is leader at a time (a session-level
+ * PostgreSQL advisory lock on a dedicated connection: if that process or connection dies, the lock
+ * is released and a standby takes over). The leader publishes queued events in position order with
+ * an idempotent, acks=all producer, keyed by product id, then removes them from the outbox. A crash
+ * between publish and removal republishes a few events; consumers ignore them by version.
+ * NOTIFY wakes it right after a commit; polling covers a lost notification.
+ */
+export class OutboxRelay {
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  leader = false;
+
+  constructor(private readonly options: RelayOptions) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { logger } = this.options;
+    while (!this.stopped) {
+      try {
+        await this.leadWhileLocked();
+      } catch (error) {
+        logger.warn({ err: error }, 'outbox relay interrupted; retrying in 2 s');
+      }
+      this.leader = false;
+      if (!this.stopped) await this.sleep(2000);
+    }
+  }
+
+  private async leadWhileLocked(): Promise<void> {
+    const { sql, logger } = this.options;
+    const connection = await sql.reserve();
+    try {
+      const [row] = await connection`select pg_try_advisory_lock(${LEADER_LOCK.toString()}::bigint) as locked`;
+      if (!row?.locked) return;
+      this.leader = true;
+      logger.info('outbox relay is the leader');
+      const listener = await sql.listen(OUTBOX_CHANNEL, () => this.wake?.());
+      // Bounded retries (kafkajs warns this weakens exactly-once): a send that still fails makes a
+      // new producer resend the batch, and the duplicates that can cause are dropped by version.
+      const producer = this.options.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { retries: 5, initialRetryTime: 200 },
+      });
+      try {
+        await producer.connect();
+        await this.publishUntilStopped(producer, async () => {
+          await connection`select 1`;
+        });
+      } finally {
+        await listener.unlisten().catch(() => {});
+        await producer.disconnect().catch(() => {});
+        await connection`select pg_advisory_unlock(${LEADER_LOCK.toString()}::bigint)`.catch(() => {});
+      }
+    } finally {
+      connection.release();
+    }
+  }
+
+  private async publishUntilStopped(producer: Producer, checkLock: () => Promise<void>): Promise<void> {
+    const { sql, topic, batchSize, pollMs, logger } = this.options;
+    let lastCheck = Date.now();
+    while (!this.stopped) {
+      if (Date.now() - lastCheck > 5000) {
+        // The lock lives on this connection: if it broke, another relay may lead by now.
+        await checkLock();
+        lastCheck = Date.now();
+        const [{ count } = { count: 0 }] = await sql`select count(*)::int as count from outbox`;
+        this.options.onBacklog?.(count as number);
+      }
+      const rows = await sql`
+        select e.position, e.event_id, e.aggregate_id, e.version, e.type, e.schema_version, e.data, e.metadata, e.occurred_at
+        from outbox o join events e on e.position = o.position
+        order by o.position
+        limit ${batchSize}`;
+      if (rows.length === 0) {
+        this.options.onBacklog?.(0);
+        await this.sleep(pollMs);
+        continue;
+      }
+      const messages: Message[] = rows.map((r) => {
+        const metadata = r.metadata as { traceparent?: string };
+        const envelope = {
+          eventId: r.event_id,
+          type: r.type,
+          aggregateId: r.aggregate_id,
+          version: r.version,
+          occurredAt: (r.occurred_at as Date).toISOString(),
+          schemaVersion: r.schema_version,
+          data: r.data,
+          metadata,
+        };
+        return {
+          key: r.aggregate_id as string,
+          value: JSON.stringify(envelope),
+          headers: {
+            [EVENT_HEADERS.eventType]: r.type as string,
+            [EVENT_HEADERS.aggregateVersion]: String(r.version),
+            [EVENT_HEADERS.schemaVersion]: String(r.schema_version),
+            [EVENT_HEADERS.contentType]: 'application/json',
+            ...(metadata.traceparent ? { [EVENT_HEADERS.traceparent]: metadata.traceparent } : {}),
+          },
+        };
+      });
+      try {
+        await producer.send({ topic, acks: -1, messages });
+      } catch (error) {
+        // A fresh producer (and a fresh leadership round) after a failed send: the idempotent
+        // producer's sequence state is not trusted after an error.
+        logger.warn({ err: error, pending: rows.length }, 'publishing to Kafka failed; events stay in the outbox');
+        throw error;
+      }
+      await sql`delete from outbox where position = any(${rows.map((r) => r.position as string)}::bigint[])`;
+      this.options.onPublished?.(rows.length);
+    }
+  }
+}
