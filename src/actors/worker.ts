@@ -1,5 +1,5 @@
 import { workerData } from 'node:worker_threads';
-import { appendBatch } from '../infra/event-store/append.ts';
+import { postgresEventStore } from '../infra/event-store/event-store.ts';
 import { uuidv7 } from '../infra/ids.ts';
 import { createLogger } from '../infra/logger.ts';
 import { createSql } from '../infra/postgres.ts';
@@ -27,11 +27,12 @@ export interface WorkerSettings {
 const settings = workerData as WorkerSettings;
 const logger = createLogger('command-worker', settings.logLevel);
 const sql = createSql(settings.databaseUrl, { max: 4, logger, applicationName: 'cqrs-catalog-worker' });
-const committer = new GroupCommitter((requests) => appendBatch(sql, requests), settings.maxBatch);
+const store = postgresEventStore(sql);
+const committer = new GroupCommitter((requests) => store.appendBatch(requests), settings.maxBatch);
 const registry = new ActorRegistry(
   {
     committer,
-    load: (id) => loadProduct(sql, id),
+    load: (id) => loadProduct(store, id),
     now: () => new Date(),
     newEventId: () => uuidv7(),
     maxBatch: settings.maxBatch,

@@ -82,7 +82,7 @@ export function writePipeline(deps: WriteDeps) {
   ): Promise<Response> {
     const version = expectedVersion(c);
     const key = idempotencyKey(c);
-    const hash = requestHash(c.req.method, c.req.path, body);
+    const hash = key === undefined ? '' : requestHash(c.req.method, c.req.path, body);
     if (key !== undefined) {
       if (inFlight.has(key)) {
         throw new ProblemError(

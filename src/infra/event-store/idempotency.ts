@@ -8,5 +8,7 @@ export interface IdempotencyRecord {
 
 export async function findIdempotencyRecord(sql: Sql, key: string): Promise<IdempotencyRecord | undefined> {
   const [row] = await sql`select request_hash, aggregate_id, outcome from idempotency_keys where key = ${key}`;
-  return row ? { requestHash: row.request_hash as string, aggregateId: row.aggregate_id as string, outcome: row.outcome } : undefined;
+  return row
+    ? { requestHash: row.request_hash as string, aggregateId: row.aggregate_id as string, outcome: row.outcome }
+    : undefined;
 }

@@ -1,0 +1,21 @@
+import type { Sql } from '../postgres.ts';
+import { type AppendRequest, type AppendResult, appendBatch } from './append.ts';
+import { readStream, type StoredEvent } from './read.ts';
+import { readSnapshot } from './snapshots.ts';
+
+/**
+ * The narrow interface the actors need from an event store. PostgreSQL is the real one; the
+ * in-memory one (same contract, same test suite) lets the actor runtime be unit-tested.
+ */
+export interface EventStore {
+  /** Group commit: one outcome per request, as `appendBatch` documents. */
+  appendBatch(requests: readonly AppendRequest[]): Promise<AppendResult[]>;
+  readStream(aggregateId: string, afterVersion?: number): Promise<StoredEvent[]>;
+  readSnapshot(aggregateId: string): Promise<{ version: number; state: unknown } | undefined>;
+}
+
+export const postgresEventStore = (sql: Sql): EventStore => ({
+  appendBatch: (requests) => appendBatch(sql, requests),
+  readStream: (id, after) => readStream(sql, id, after),
+  readSnapshot: (id) => readSnapshot(sql, id),
+});

@@ -1,0 +1,72 @@
+import type { AppendRequest, AppendResult } from './append.ts';
+import type { EventStore } from './event-store.ts';
+import type { StoredEvent } from './read.ts';
+
+/**
+ * An event store in memory with the PostgreSQL store's contract (the same contract suite runs
+ * against both): per-request outcomes, a failed request voids the later requests of its stream in
+ * the batch, SKUs and idempotency keys are unique. For unit tests of the actor runtime.
+ */
+export class InMemoryEventStore implements EventStore {
+  private readonly streams = new Map<string, StoredEvent[]>();
+  private readonly skus = new Map<string, string>();
+  private readonly keys = new Map<string, { requestHash: string; aggregateId: string; outcome: unknown }>();
+  private readonly snapshots = new Map<string, { version: number; state: unknown }>();
+  private position = 0;
+  /** Set to make the next append fail as a lost connection would. */
+  failNextAppend: Error | undefined;
+  appendCalls = 0;
+
+  async appendBatch(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
+    this.appendCalls += 1;
+    if (this.failNextAppend) {
+      const error = this.failNextAppend;
+      this.failNextAppend = undefined;
+      throw error;
+    }
+    const poisoned = new Set<string>();
+    return requests.map((request) => {
+      if (poisoned.has(request.aggregateId)) return 'not-attempted';
+      const result = this.tryOne(request);
+      if (result !== 'ok') poisoned.add(request.aggregateId);
+      return result;
+    });
+  }
+
+  private tryOne(request: AppendRequest): AppendResult {
+    const stream = this.streams.get(request.aggregateId) ?? [];
+    if (request.skuClaim !== undefined) {
+      const owner = this.skus.get(request.skuClaim);
+      if (owner !== undefined) return owner === request.aggregateId ? 'version-conflict' : 'sku-taken';
+      if ([...this.skus.values()].includes(request.aggregateId)) return 'version-conflict';
+    }
+    if (request.idempotency && this.keys.has(request.idempotency.key)) return 'idempotency-conflict';
+    let expected = stream.length + 1;
+    for (const event of request.events) {
+      if (event.version !== expected) return 'version-conflict';
+      expected += 1;
+    }
+    for (const event of request.events) stream.push({ ...structuredClone(event), position: ++this.position });
+    this.streams.set(request.aggregateId, stream);
+    if (request.skuClaim !== undefined) this.skus.set(request.skuClaim, request.aggregateId);
+    if (request.idempotency) {
+      const { key, requestHash, outcome } = request.idempotency;
+      this.keys.set(key, { requestHash, aggregateId: request.aggregateId, outcome: structuredClone(outcome) });
+    }
+    if (request.snapshot) this.snapshots.set(request.aggregateId, structuredClone(request.snapshot));
+    return 'ok';
+  }
+
+  async readStream(aggregateId: string, afterVersion = 0): Promise<StoredEvent[]> {
+    return structuredClone((this.streams.get(aggregateId) ?? []).filter((e) => e.version > afterVersion));
+  }
+
+  async readSnapshot(aggregateId: string): Promise<{ version: number; state: unknown } | undefined> {
+    const snapshot = this.snapshots.get(aggregateId);
+    return snapshot && structuredClone(snapshot);
+  }
+
+  idempotencyRecord(key: string) {
+    return this.keys.get(key);
+  }
+}
