@@ -63,7 +63,7 @@ describe('product actor', () => {
   });
 
   test('reloads after another writer moved the stream, and decides again', async () => {
-    const { store, ctx } = setup();
+    const { ctx } = setup();
     const id = randomUUID();
     const stale = new ProductActor(id, ctx);
     await stale.tell(task(id, create(10)));
