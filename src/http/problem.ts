@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { StructError } from 'superstruct';
+import { type Failure, StructError } from 'superstruct';
 import type { Logger } from '../infra/logger.ts';
 
 /**
@@ -69,7 +69,12 @@ export const pointer = (path: readonly (string | number)[]): string =>
   path.length === 0 ? '/' : `/${path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
 
 export function validationProblem(error: StructError, where = 'body'): ProblemError {
-  const errors: FieldError[] = error.failures().map((failure) => ({
+  // One entry per field: a value can fail several refinements, the first says enough.
+  const byPath = new Map<string, Failure>();
+  for (const failure of error.failures())
+    if (!byPath.has(pointer(failure.path))) byPath.set(pointer(failure.path), failure);
+  const failures = [...byPath.values()];
+  const errors: FieldError[] = failures.map((failure) => ({
     path: pointer(failure.path),
     message:
       failure.value === undefined && failure.type !== 'never'

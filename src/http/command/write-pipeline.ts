@@ -92,12 +92,15 @@ export function writePipeline(deps: WriteDeps) {
           { 'Retry-After': '1' },
         );
       }
-      const stored = await deps.findIdempotencyRecord(key);
-      if (stored) return replay(kind, stored, hash, c);
+      // Claimed before the first await, so a concurrent twin in this process sees it.
       inFlight.add(key);
     }
     let result: TaskResult;
     try {
+      if (key !== undefined) {
+        const stored = await deps.findIdempotencyRecord(key);
+        if (stored) return replay(kind, stored, hash, c);
+      }
       const correlationId = c.get('correlationId');
       const traceparent = c.req.header('traceparent');
       const task: CommandTask = {

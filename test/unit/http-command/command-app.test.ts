@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { ActorRegistry } from '../../../src/actors/actor-registry.ts';
+import { GroupCommitter } from '../../../src/actors/group-commit.ts';
+import { loadProduct } from '../../../src/actors/load-product.ts';
+import { commandApp } from '../../../src/http/command/app.ts';
+import { InMemoryEventStore } from '../../../src/infra/event-store/in-memory.ts';
+import { uuidv7 } from '../../../src/infra/ids.ts';
+import { createLogger } from '../../../src/infra/logger.ts';
+import { createRegistry } from '../../../src/infra/metrics.ts';
+
+/**
+ * The command API driven with `app.request()`: the real routes, pipeline and actors, on the
+ * in-memory event store (which passes the same contract suite as PostgreSQL).
+ */
+
+const token = 'unit-test-token-0123456789';
+
+function build() {
+  const store = new InMemoryEventStore();
+  const actors = new ActorRegistry(
+    {
+      committer: new GroupCommitter((requests) => store.appendBatch(requests), 500),
+      load: (id) => loadProduct(store, id),
+      now: () => new Date(),
+      newEventId: () => uuidv7(),
+      maxBatch: 500,
+      conflictRetries: 3,
+      snapshotEvery: 100,
+    },
+    1000,
+    60_000,
+  );
+  const app = commandApp({
+    tokens: [token],
+    logger: createLogger('test', 'silent'),
+    registry: createRegistry('test'),
+    readiness: [],
+    dispatch: (task) => actors.get(task.productId).tell(task),
+    findIdempotencyRecord: async (key) => store.idempotencyRecord(key),
+    readEvents: (id) => store.readStream(id),
+  });
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    app.request(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+  return { app, store, call };
+}
+
+const product = (extra: Record<string, unknown> = {}) => ({
+  sku: `SKU-${randomUUID()}`,
+  name: 'Coffee mug',
+  price: { amount: 1299, currency: 'EUR' },
+  initialStock: 5,
+  ...extra,
+});
+
+async function problem(response: Response, status: number, code: string) {
+  assert.equal(response.status, status);
+  assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  const body = (await response.json()) as Record<string, unknown>;
+  assert.equal(body.type, `/problems/${code}`);
+  assert.equal(body.status, status);
+  assert.equal(typeof body.title, 'string');
+  assert.equal(typeof body.detail, 'string');
+  return body;
+}
+
+describe('command API', () => {
+  test('creates a product: 201, Location, ETag and {id, version}', async () => {
+    const { call } = build();
+    const id = randomUUID();
+    const response = await call('POST', '/products', product({ id }));
+    assert.equal(response.status, 201);
+    assert.equal(response.headers.get('location'), `/products/${id}`);
+    assert.equal(response.headers.get('etag'), '"1"');
+    assert.deepEqual(await response.json(), { id, version: 1 });
+  });
+
+  test('every write route answers with the new version', async () => {
+    const { call } = build();
+    const id = randomUUID();
+    await call('POST', '/products', product({ id }));
+    assert.deepEqual(await (await call('PUT', `/products/${id}/price`, { amount: 1500, currency: 'EUR' })).json(), {
+      id,
+      version: 2,
+    });
+    assert.deepEqual(await (await call('PATCH', `/products/${id}`, { name: 'Big mug' })).json(), { id, version: 3 });
+    assert.deepEqual(await (await call('POST', `/products/${id}/stock/restock`, { quantity: 5 })).json(), {
+      id,
+      version: 4,
+      stock: 10,
+    });
+    const reservation = await call('POST', `/products/${id}/stock/reservations`, { quantity: 3, reservationId: 'r-1' });
+    assert.equal(reservation.status, 201);
+    assert.deepEqual(await reservation.json(), { id, version: 5, stock: 7, reservationId: 'r-1' });
+    assert.deepEqual(await (await call('DELETE', `/products/${id}`)).json(), { id, version: 6 });
+    const events = (await (await call('GET', `/products/${id}/events`)).json()) as {
+      items: { type: string; version: number }[];
+    };
+    assert.deepEqual(
+      events.items.map((e) => e.type),
+      [
+        'ProductCreated',
+        'ProductPriceChanged',
+        'ProductDetailsUpdated',
+        'ProductRestocked',
+        'StockReserved',
+        'ProductDiscontinued',
+      ],
+    );
+  });
+
+  test('401 without a token or with a wrong one; health, metrics and docs stay open', async () => {
+    const { app } = build();
+    await problem(await app.request('/products', { method: 'POST' }), 401, 'unauthorized');
+    await problem(
+      await app.request('/products/x/events', { headers: { authorization: 'Bearer nope' } }),
+      401,
+      'unauthorized',
+    );
+    for (const path of ['/health/live', '/health/ready', '/metrics', '/openapi.json', '/docs']) {
+      assert.equal((await app.request(path)).status, 200, path);
+    }
+  });
+
+  test('400 for unparseable JSON, 415 for another media type, 413 over 64 KiB', async () => {
+    const { call } = build();
+    await problem(await call('POST', '/products', '{"sku":'), 400, 'invalid-json');
+    await problem(
+      await call('POST', '/products', 'sku=1', { 'content-type': 'text/plain' }),
+      415,
+      'unsupported-media-type',
+    );
+    await problem(
+      await call('POST', '/products', product({ description: 'x'.repeat(70_000) })),
+      413,
+      'payload-too-large',
+    );
+  });
+
+  test('422 lists every schema violation with its path', async () => {
+    const { call, store } = build();
+    const body = await problem(
+      await call('POST', '/products', {
+        sku: '',
+        name: 'Mug',
+        price: { amount: 9007199254740993, currency: 'euro' },
+        initialStock: -1,
+        colour: 'red',
+      }),
+      422,
+      'validation-failed',
+    );
+    const paths = (body.errors as { path: string }[]).map((e) => e.path).sort();
+    assert.deepEqual(paths, ['/colour', '/initialStock', '/price/amount', '/price/currency', '/sku']);
+    await problem(
+      await call('PUT', '/products/not-a-uuid/price', { amount: 1, currency: 'EUR' }),
+      422,
+      'validation-failed',
+    );
+    await problem(await call('POST', '/products', product({ name: { $gt: '' } })), 422, 'validation-failed');
+    assert.equal(store.appendCalls, 0, 'nothing was written');
+  });
+
+  test('404 for a command on an unknown product and for its events', async () => {
+    const { call } = build();
+    await problem(
+      await call('PUT', `/products/${randomUUID()}/price`, { amount: 1, currency: 'EUR' }),
+      404,
+      'not-found',
+    );
+    await problem(await call('GET', `/products/${randomUUID()}/events`), 404, 'not-found');
+  });
+
+  test('409 for each business rule', async () => {
+    const { call } = build();
+    const id = randomUUID();
+    const first = product({ id });
+    await call('POST', '/products', first);
+    await problem(await call('POST', '/products', product({ id })), 409, 'already-exists');
+    await problem(await call('POST', '/products', product({ sku: first.sku })), 409, 'sku-taken');
+    await problem(await call('POST', `/products/${id}/stock/reservations`, { quantity: 6 }), 409, 'insufficient-stock');
+    await problem(await call('PATCH', `/products/${id}`, { name: 'Coffee mug' }), 409, 'nothing-to-change');
+    await call('DELETE', `/products/${id}`);
+    await problem(await call('POST', `/products/${id}/stock/restock`, { quantity: 1 }), 409, 'product-discontinued');
+  });
+
+  test('412 when If-Match names another version, with the current version', async () => {
+    const { call } = build();
+    const id = randomUUID();
+    await call('POST', '/products', product({ id }));
+    const body = await problem(
+      await call('PUT', `/products/${id}/price`, { amount: 5, currency: 'EUR' }, { 'if-match': '"4"' }),
+      412,
+      'precondition-failed',
+    );
+    assert.equal(body.currentVersion, 1);
+    const ok = await call('PUT', `/products/${id}/price`, { amount: 5, currency: 'EUR' }, { 'if-match': '"1"' });
+    assert.equal(ok.status, 200);
+  });
+
+  test('an idempotent replay returns the original answer and appends nothing; another body is 422', async () => {
+    const { call, store } = build();
+    const key = randomUUID();
+    const body = product();
+    const first = await call('POST', '/products', body, { 'idempotency-key': key });
+    const original = await first.json();
+    const calls = store.appendCalls;
+    const replay = await call('POST', '/products', body, { 'idempotency-key': key });
+    assert.equal(replay.status, 201);
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(await replay.json(), original);
+    assert.equal(store.appendCalls, calls);
+    await problem(
+      await call('POST', '/products', product(), { 'idempotency-key': key }),
+      422,
+      'idempotency-key-reused',
+    );
+  });
+
+  test('a replayed rejection repeats the original problem', async () => {
+    const { call } = build();
+    const key = randomUUID();
+    const path = `/products/${randomUUID()}/stock/restock`;
+    const first = await problem(
+      await call('POST', path, { quantity: 1 }, { 'idempotency-key': key }),
+      404,
+      'not-found',
+    );
+    const again = await call('POST', path, { quantity: 1 }, { 'idempotency-key': key });
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(await problem(again, 404, 'not-found'), first);
+  });
+
+  test('409 for a key whose first request is still in flight', async () => {
+    const { call } = build();
+    const key = randomUUID();
+    const body = product();
+    const [a, b] = await Promise.all([
+      call('POST', '/products', body, { 'idempotency-key': key }),
+      call('POST', '/products', body, { 'idempotency-key': key }),
+    ]);
+    const statuses = [a.status, b.status].sort();
+    assert.deepEqual(statuses, [201, 409]);
+    const loser = a.status === 409 ? a : b;
+    await problem(loser, 409, 'idempotency-key-in-flight');
+  });
+});
