@@ -1,0 +1,214 @@
+import type { TargetName } from './report.ts';
+import {
+  type Mix,
+  type Mode,
+  parseDuration,
+  type ScenarioDefinition,
+  type ScenarioFile,
+  scenario,
+  type Thresholds,
+} from './scenarios.ts';
+import { type Service, serviceOf } from './workloads.ts';
+
+/**
+ * Turns loadtest/scenarios.json into the ordered steps of one bench run. Every scenario of the file
+ * must have a planner here, so a scenario added to the file without a bench counterpart fails the
+ * unit tests instead of silently going unmeasured.
+ */
+
+interface Base {
+  scenario: string;
+  part: string;
+  title: string;
+  mix: Mix;
+  thresholds: Thresholds;
+}
+
+export type Step =
+  | (Base & {
+      kind: 'closed';
+      service: Service;
+      targets: TargetName[];
+      connections: number;
+      durationMs: number;
+      warmupMs: number;
+      /** Address only the first `spread` products (undefined: all known ones). */
+      spread?: number;
+    })
+  | { kind: 'seed'; scenario: string; products: number; targets: TargetName[]; connections: number }
+  | (Base & {
+      kind: 'hot-throughput';
+      targets: TargetName[];
+      connections: number;
+      durationMs: number;
+      warmupMs: number;
+      stock: number;
+    })
+  | (Base & { kind: 'hot-sell-out'; targets: TargetName[]; connections: number; stock: number; attempts: number })
+  | (Base & { kind: 'read-your-writes'; vus: number; durationMs: number; spread: number; maxWaitMs: number })
+  | (Base & {
+      kind: 'lag';
+      vus: number;
+      durationMs: number;
+      spread: number;
+      maxWaitMs: number;
+      rateFraction: number;
+      fallbackRate: number;
+    })
+  | { kind: 'rebuild'; scenario: string; part: string; title: string };
+
+export interface PlanOptions {
+  mode: Mode;
+  /** Measure only the naive and trivial baselines (no services needed). */
+  baselinesOnly: boolean;
+}
+
+const COMMAND_TARGETS: TargetName[] = ['trivial', 'naive', 'ours'];
+const QUERY_TARGETS: TargetName[] = ['trivial', 'ours'];
+
+type Planner = (name: string, s: ScenarioDefinition, file: ScenarioFile, o: PlanOptions) => Step[];
+
+function requireField<T>(value: T | undefined, scenarioName: string, field: string): T {
+  if (value === undefined) throw new Error(`scenario ${scenarioName} needs "${field}" in loadtest/scenarios.json`);
+  return value;
+}
+
+function part(name: string, s: ScenarioDefinition, key: string): Mix {
+  return requireField(s.parts?.[key], name, `parts.${key}`);
+}
+
+function closed(
+  name: string,
+  s: ScenarioDefinition,
+  file: ScenarioFile,
+  o: PlanOptions,
+  partName: string,
+  mix: Mix,
+  targets: TargetName[],
+  spread?: number,
+): Step {
+  const service = serviceOf(mix);
+  if (!service) throw new Error(`${name}/${partName}: a closed-loop part must use one service`);
+  return {
+    kind: 'closed',
+    scenario: name,
+    part: partName,
+    title: `${name}: ${partName}`,
+    mix,
+    thresholds: s.thresholds,
+    service,
+    targets,
+    connections: file.connections,
+    durationMs: parseDuration(s.duration[o.mode]),
+    warmupMs: parseDuration(file.warmup[o.mode]),
+    ...(spread === undefined ? {} : { spread }),
+  };
+}
+
+const planners: Record<string, Planner> = {
+  'catalog-writes': (name, s, file, o) => {
+    const products = requireField(s.products, name, 'products')[o.mode];
+    return [
+      closed(name, s, file, o, 'create', part(name, s, 'create'), COMMAND_TARGETS),
+      { kind: 'seed', scenario: name, products, targets: ['naive', 'ours'], connections: file.connections },
+      closed(name, s, file, o, 'price-change', part(name, s, 'price-change'), COMMAND_TARGETS, products),
+      closed(name, s, file, o, 'mixed', s.mix, COMMAND_TARGETS, products),
+    ];
+  },
+  'hot-product': (name, s, file, o) => {
+    const stock = requireField(s.initialStock, name, 'initialStock')[o.mode];
+    const base = { scenario: name, mix: s.mix, thresholds: s.thresholds };
+    return [
+      {
+        ...base,
+        kind: 'hot-throughput',
+        part: 'reserve',
+        title: `${name}: reserve`,
+        targets: COMMAND_TARGETS,
+        connections: file.connections,
+        durationMs: parseDuration(s.duration[o.mode]),
+        warmupMs: parseDuration(file.warmup[o.mode]),
+        stock: requireField(s.throughputStock, name, 'throughputStock'),
+      },
+      {
+        ...base,
+        kind: 'hot-sell-out',
+        part: 'sell-out',
+        title: `${name}: sell-out`,
+        targets: ['naive', 'ours'],
+        connections: file.connections,
+        stock,
+        attempts: stock * requireField(s.attemptsPerUnit, name, 'attemptsPerUnit'),
+      },
+    ];
+  },
+  'read-heavy': (name, s, file, o) => {
+    const products = requireField(s.products, name, 'products')[o.mode];
+    return [
+      closed(name, s, file, o, 'get-by-id', part(name, s, 'get-by-id'), QUERY_TARGETS, products),
+      closed(name, s, file, o, 'list', part(name, s, 'list'), QUERY_TARGETS),
+      {
+        kind: 'read-your-writes',
+        scenario: name,
+        part: 'mixed',
+        title: `${name}: mixed`,
+        mix: s.mix,
+        thresholds: s.thresholds,
+        vus: s.vus,
+        durationMs: parseDuration(s.duration[o.mode]),
+        spread: products,
+        maxWaitMs: requireField(s.maxWaitMs, name, 'maxWaitMs'),
+      },
+    ];
+  },
+  'read-after-write': (name, s, _file, o) => {
+    const rate = requireField(s.rate, name, 'rate');
+    return [
+      {
+        kind: 'lag',
+        scenario: name,
+        part: 'lag',
+        title: `${name}: lag`,
+        mix: s.mix,
+        thresholds: s.thresholds,
+        vus: s.vus,
+        durationMs: parseDuration(s.duration[o.mode]),
+        spread: requireField(s.products, name, 'products')[o.mode],
+        maxWaitMs: requireField(s.maxWaitMs, name, 'maxWaitMs'),
+        rateFraction: rate.fractionOfMaxWriteRate,
+        fallbackRate: rate.perSecond,
+      },
+    ];
+  },
+};
+
+/** Steps that involve our services are dropped in baselines-only mode; baselines stay. */
+function withoutOurs(step: Step): Step | undefined {
+  if (step.kind === 'read-your-writes' || step.kind === 'lag' || step.kind === 'rebuild') return undefined;
+  return { ...step, targets: step.targets.filter((t) => t !== 'ours') };
+}
+
+export function buildPlan(file: ScenarioFile, options: PlanOptions): Step[] {
+  const steps = Object.keys(file.scenarios).flatMap((name) => {
+    const planner = planners[name];
+    if (!planner) throw new Error(`scenario ${name} in loadtest/scenarios.json has no bench planner (bench/plan.ts)`);
+    return planner(name, scenario(file, name), file, options);
+  });
+  // The rebuild replays everything the scenarios wrote, so it comes last; it has no k6 counterpart.
+  steps.push({ kind: 'rebuild', scenario: 'rebuild', part: 'catch-up', title: 'rebuild: catch-up' });
+  if (!options.baselinesOnly) return steps;
+  return steps
+    .map(withoutOurs)
+    .filter((s): s is Step => s !== undefined && (!('targets' in s) || s.targets.length > 0));
+}
+
+/** The scenario names and mixes a plan runs: what the unit test compares with the JSON file. */
+export function plannedMixes(steps: Step[]): Record<string, Mix[]> {
+  const mixes: Record<string, Mix[]> = {};
+  for (const step of steps) {
+    if (step.kind === 'seed' || step.kind === 'rebuild') continue;
+    mixes[step.scenario] ??= [];
+    mixes[step.scenario]?.push(step.mix);
+  }
+  return mixes;
+}
