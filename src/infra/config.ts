@@ -41,7 +41,7 @@ const brokers = refine(
 const tokens = refine(
   string(),
   'tokens',
-  (value) => value.split(',').every((t) => t.trim().length >= 16) || 'each token needs at least 16 characters',
+  (value) => splitList(value).every((t) => t.length >= 16) || 'each token needs at least 16 characters',
 );
 
 interface Setting<T> {
