@@ -11,6 +11,11 @@ export interface ActorContext {
   committer: GroupCommitter;
   /** Current state from the event store (snapshot plus the events after it). */
   load: (productId: string) => Promise<ProductState>;
+  /**
+   * The stream's current version in the event store, to check a cached state before answering from
+   * it alone. Without it the actor reloads the whole state for that check.
+   */
+  streamVersion?: (productId: string) => Promise<number>;
   now: () => Date;
   newEventId: () => string;
   maxBatch: number;
@@ -29,6 +34,8 @@ interface Step {
   pending: Pending;
   outcome: CommandOutcome;
   after: ProductState;
+  /** How many events the command appends (0 for a rejection, a 412 or a no-op). */
+  events: number;
   request?: number;
 }
 
@@ -81,16 +88,35 @@ export class ProductActor {
 
   private async handle(batch: Pending[]): Promise<void> {
     let pending = batch;
+    // Whether the state was read from the event store during this batch (else it is a cached copy).
+    let fresh = false;
     while (pending.length > 0) {
       if (!this.state) {
         try {
           this.state = await this.ctx.load(this.productId);
+          fresh = true;
         } catch (error) {
           for (const p of pending) this.reply(p, unavailable(error), 0);
           return;
         }
       }
       const { steps, requests } = this.plan(pending, this.state);
+      if (!fresh && answeredFromStateAlone(steps)) {
+        // Another process may have written this product since the state was cached. An append's
+        // version check catches that, but a rejection, a 412 or a no-op is answered with no event
+        // appended, so the cached version is checked against the store first.
+        try {
+          fresh = true;
+          if ((await this.currentVersion()) !== this.state.version) {
+            this.state = undefined;
+            continue;
+          }
+        } catch (error) {
+          this.state = undefined;
+          for (const p of pending) this.reply(p, unavailable(error), 0);
+          return;
+        }
+      }
       if (requests.length === 0) {
         for (const step of steps) this.reply(step.pending, step.outcome, 0);
         this.state = steps.at(-1)?.after ?? this.state;
@@ -107,6 +133,11 @@ export class ProductActor {
       }
       pending = this.settle(steps, results, batchSize);
     }
+  }
+
+  private async currentVersion(): Promise<number> {
+    if (this.ctx.streamVersion) return this.ctx.streamVersion(this.productId);
+    return (await this.ctx.load(this.productId)).version;
   }
 
   /** Decides every waiting command in order, each against the state the previous ones leave. */
@@ -141,7 +172,7 @@ export class ProductActor {
           };
         }
       }
-      const step: Step = { pending: p, outcome, after: state };
+      const step: Step = { pending: p, outcome, after: state, events: events.length };
       if (events.length > 0 || task.idempotency) {
         step.request = requests.length;
         requests.push(this.appendRequest(task, before, state, events, outcome));
@@ -225,6 +256,15 @@ export class ProductActor {
       return false;
     });
   }
+}
+
+/**
+ * True when some command's answer rests on the starting state alone: it appends no event, and no
+ * event of an earlier command in the batch (whose append checks the version) vouches for that state.
+ */
+function answeredFromStateAlone(steps: readonly Step[]): boolean {
+  // The first command that appends events vouches for every later one; before it, none does.
+  return steps.length > 0 && steps[0]?.events === 0;
 }
 
 function success(command: ProductCommand, state: ProductState): CommandOutcome {

@@ -33,6 +33,7 @@ const registry = new ActorRegistry(
   {
     committer,
     load: (id) => loadProduct(store, id),
+    streamVersion: (id) => store.streamVersion(id),
     now: () => new Date(),
     newEventId: () => uuidv7(),
     maxBatch: settings.maxBatch,

@@ -30,7 +30,17 @@ export async function readJson<T>(c: Context, schema: Struct<T, unknown>): Promi
   return { value, raw };
 }
 
-const tooLarge = () => new ProblemError('payload-too-large', `the body exceeds ${MAX_BODY_BYTES} bytes`);
+/**
+ * `close`: the rest of the body is left unread and the server drops the connection after the
+ * answer; saying `Connection: close` keeps a client from sending its next request on that socket.
+ */
+const tooLarge = (close = false) =>
+  new ProblemError(
+    'payload-too-large',
+    `the body exceeds ${MAX_BODY_BYTES} bytes`,
+    {},
+    close ? { Connection: 'close' } : {},
+  );
 
 async function readLimited(request: Request): Promise<string> {
   if (!request.body) return '';
@@ -43,7 +53,7 @@ async function readLimited(request: Request): Promise<string> {
     size += value.byteLength;
     if (size > MAX_BODY_BYTES) {
       await reader.cancel();
-      throw tooLarge();
+      throw tooLarge(true);
     }
     chunks.push(value);
   }

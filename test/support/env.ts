@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import postgres from 'postgres';
 import { urls } from '../../scripts/stack/paths.ts';
@@ -15,7 +15,8 @@ export const kafkaClient = (clientId: string) =>
   new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 200 } });
 export const defaultPartitioner = Partitioners.DefaultPartitioner;
 
-export const uniqueName = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+export const uniqueName = (prefix: string) =>
+  `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 export async function eventually<T>(
   check: () => Promise<T | undefined | false>,

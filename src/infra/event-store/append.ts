@@ -73,9 +73,11 @@ async function tryAppend(tx: TransactionSql, requests: readonly AppendRequest[])
       insert into product_skus (sku, aggregate_id)
       select * from unnest(${claims.map((c) => c.sku)}::text[], ${claims.map((c) => c.id)}::uuid[])
       on conflict do nothing
-      returning sku`;
-    const won = new Set(inserted.map((r) => r.sku as string));
-    const lost = claims.filter((c) => !won.has(c.sku));
+      returning sku, aggregate_id`;
+    // Two creates of one batch may claim the same SKU: the second row conflicts with the first and
+    // is skipped, so a claim is won only by the product whose row was inserted, not by its SKU alone.
+    const won = new Set(inserted.map((r) => `${r.sku as string}\n${r.aggregate_id as string}`));
+    const lost = claims.filter((c) => !won.has(`${c.sku}\n${c.id}`));
     if (lost.length > 0) {
       const owners =
         await tx`select sku, aggregate_id from product_skus where sku = any(${lost.map((c) => c.sku)}::text[])`;
@@ -88,7 +90,18 @@ async function tryAppend(tx: TransactionSql, requests: readonly AppendRequest[])
     }
   }
 
-  const keyed = requests.flatMap((r, i) => (r.idempotency ? [{ i, id: r.aggregateId, ...r.idempotency }] : []));
+  // A key appears once per batch: a later request with a key already in this batch lost the race to
+  // the earlier one (inserting both would let the conflict hide it, and both would count as stored).
+  const seenKeys = new Set<string>();
+  const keyed = requests.flatMap((r, i) => {
+    if (!r.idempotency) return [];
+    if (seenKeys.has(r.idempotency.key)) {
+      if (!failures.has(i)) failures.set(i, 'idempotency-conflict');
+      return [];
+    }
+    seenKeys.add(r.idempotency.key);
+    return [{ i, id: r.aggregateId, ...r.idempotency }];
+  });
   if (keyed.length > 0) {
     const inserted = await tx`
       insert into idempotency_keys (key, request_hash, aggregate_id, outcome)

@@ -1,6 +1,6 @@
 import type { Sql } from '../postgres.ts';
 import { type AppendRequest, type AppendResult, appendBatch } from './append.ts';
-import { readStream, type StoredEvent } from './read.ts';
+import { readStream, readStreamVersion, type StoredEvent } from './read.ts';
 import { readSnapshot } from './snapshots.ts';
 
 /**
@@ -12,10 +12,13 @@ export interface EventStore {
   appendBatch(requests: readonly AppendRequest[]): Promise<AppendResult[]>;
   readStream(aggregateId: string, afterVersion?: number): Promise<StoredEvent[]>;
   readSnapshot(aggregateId: string): Promise<{ version: number; state: unknown } | undefined>;
+  /** The stream's current version, 0 for none: how an actor checks that its cached state is current. */
+  streamVersion(aggregateId: string): Promise<number>;
 }
 
 export const postgresEventStore = (sql: Sql): EventStore => ({
   appendBatch: (requests) => appendBatch(sql, requests),
   readStream: (id, after) => readStream(sql, id, after),
   readSnapshot: (id) => readSnapshot(sql, id),
+  streamVersion: (id) => readStreamVersion(sql, id),
 });

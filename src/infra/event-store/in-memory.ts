@@ -61,6 +61,10 @@ export class InMemoryEventStore implements EventStore {
     return structuredClone((this.streams.get(aggregateId) ?? []).filter((e) => e.version > afterVersion));
   }
 
+  async streamVersion(aggregateId: string): Promise<number> {
+    return this.streams.get(aggregateId)?.length ?? 0;
+  }
+
   async readSnapshot(aggregateId: string): Promise<{ version: number; state: unknown } | undefined> {
     const snapshot = this.snapshots.get(aggregateId);
     return snapshot && structuredClone(snapshot);

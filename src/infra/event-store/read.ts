@@ -38,6 +38,13 @@ export async function readStream(sql: Sql, aggregateId: string, afterVersion = 0
   return rows.map(toStoredEvent);
 }
 
+/** The stream's current version (0 when it has no event): one index probe, no event read. */
+export async function readStreamVersion(sql: Sql, aggregateId: string): Promise<number> {
+  const [row] =
+    await sql`select coalesce(max(version), 0)::int as version from events where aggregate_id = ${aggregateId}`;
+  return (row?.version as number | undefined) ?? 0;
+}
+
 /**
  * The whole log in position order, a page at a time. Only events of transactions older than every
  * transaction still running are returned, so a page never skips an event that commits later with a

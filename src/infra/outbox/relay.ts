@@ -31,18 +31,46 @@ export class OutboxRelay {
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  /** Rejects when `stop()` is called, cutting short a Kafka connect or send that is still retrying. */
+  private readonly stopping: Promise<never>;
+  private abort: (reason: Error) => void = () => {};
   leader = false;
 
-  constructor(private readonly options: RelayOptions) {}
+  constructor(private readonly options: RelayOptions) {
+    this.stopping = new Promise<never>((_, reject) => {
+      this.abort = reject;
+    });
+    this.stopping.catch(() => {});
+  }
+
+  /**
+   * `operation`, unless the relay is stopped first. A Kafka connect or send to unreachable brokers
+   * retries for many seconds; shutdown does not wait for it, because what it did not publish stays in
+   * the outbox for the next leader (at worst a duplicate), and holding on would keep the leader
+   * lock's connection, and with it the process's shutdown, busy.
+   */
+  private unlessStopped<T>(operation: Promise<T>): Promise<T> {
+    return Promise.race([operation, this.stopping]);
+  }
 
   start(): void {
     this.loop = this.run();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops publishing: a Kafka operation in progress is abandoned (see `unlessStopped`), the lock is
+   * released, and the current round is waited for at most `graceMs`.
+   */
+  async stop(graceMs = 3000): Promise<void> {
     this.stopped = true;
     this.wake?.();
-    await this.loop;
+    this.abort(new Error('the outbox relay is stopping'));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([this.loop, grace]);
+    clearTimeout(timer);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -87,13 +115,13 @@ export class OutboxRelay {
         retry: { retries: 5, initialRetryTime: 200 },
       });
       try {
-        await producer.connect();
+        await this.unlessStopped(producer.connect());
         await this.publishUntilStopped(producer, async () => {
           await connection`select 1`;
         });
       } finally {
         await listener.unlisten().catch(() => {});
-        await producer.disconnect().catch(() => {});
+        await this.unlessStopped(producer.disconnect()).catch(() => {});
         await connection`select pg_advisory_unlock(${LEADER_LOCK.toString()}::bigint)`.catch(() => {});
       }
     } finally {
@@ -147,7 +175,7 @@ export class OutboxRelay {
         };
       });
       try {
-        await producer.send({ topic, acks: -1, messages });
+        await this.unlessStopped(producer.send({ topic, acks: -1, messages }));
       } catch (error) {
         // A fresh producer (and a fresh leadership round) after a failed send: the idempotent
         // producer's sequence state is not trusted after an error.
