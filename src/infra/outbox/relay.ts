@@ -73,13 +73,26 @@ export class OutboxRelay {
     clearTimeout(timer);
   }
 
+  /** A NOTIFY that arrives while the relay is busy must still cut its next sleep short. */
+  private notified = false;
+
+  private readonly onNotify = (): void => {
+    this.notified = true;
+    this.wake?.();
+  };
+
   private sleep(ms: number): Promise<void> {
+    if (this.notified) {
+      this.notified = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.notified = false;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wake = done;
     });
   }
@@ -105,7 +118,7 @@ export class OutboxRelay {
       if (!row?.locked) return;
       this.leader = true;
       logger.info('outbox relay is the leader');
-      const listener = await sql.listen(OUTBOX_CHANNEL, () => this.wake?.());
+      const listener = await sql.listen(OUTBOX_CHANNEL, this.onNotify);
       // Bounded retries (kafkajs warns this weakens exactly-once): a send that still fails makes a
       // new producer resend the batch, and the duplicates that can cause are dropped by version.
       const producer = this.options.kafka.producer({
