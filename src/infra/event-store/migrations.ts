@@ -56,6 +56,101 @@ const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'append_batch: group commit in one round trip',
+    // One call appends a whole batch, judging each request on its own, in one statement's
+    // transaction: under load the database round trip, not the WAL flush, is what a commit costs.
+    // A request that fails leaves nothing behind: the rows it had inserted (uncommitted, never
+    // visible to anyone) are removed again, which avoids a subtransaction per request. Later
+    // requests of the failed stream were decided on top of it, so they are not attempted.
+    sql: `
+      create or replace function append_batch(requests jsonb) returns text[]
+      language plpgsql as $fn$
+      declare
+        r jsonb;
+        agg uuid;
+        results text[] := '{}';
+        poisoned uuid[] := '{}';
+        positions bigint[];
+        wanted integer;
+        claimed boolean;
+        keyed boolean;
+        appended boolean := false;
+      begin
+        for r in select value from jsonb_array_elements(requests) loop
+          agg := (r->>'aggregateId')::uuid;
+          if agg = any(poisoned) then
+            results := results || 'not-attempted'::text;
+            continue;
+          end if;
+
+          claimed := false;
+          if r ? 'skuClaim' then
+            insert into product_skus (sku, aggregate_id) values (r->>'skuClaim', agg) on conflict do nothing;
+            if not found then
+              -- The same product holding the SKU means its creation already committed.
+              results := results || case when exists (
+                select 1 from product_skus where sku = r->>'skuClaim' and aggregate_id <> agg
+              ) then 'sku-taken'::text else 'version-conflict'::text end;
+              poisoned := poisoned || agg;
+              continue;
+            end if;
+            claimed := true;
+          end if;
+
+          keyed := false;
+          if r ? 'idempotency' then
+            insert into idempotency_keys (key, request_hash, aggregate_id, outcome)
+            values (r->'idempotency'->>'key', r->'idempotency'->>'requestHash', agg, r->'idempotency'->'outcome')
+            on conflict do nothing;
+            if not found then
+              if claimed then delete from product_skus where sku = r->>'skuClaim'; end if;
+              results := results || 'idempotency-conflict'::text;
+              poisoned := poisoned || agg;
+              continue;
+            end if;
+            keyed := true;
+          end if;
+
+          wanted := jsonb_array_length(r->'events');
+          if wanted > 0 then
+            with inserted as (
+              insert into events (event_id, aggregate_id, version, type, schema_version, data, metadata, occurred_at)
+              select (e->>'eventId')::uuid, agg, (e->>'version')::int, e->>'type', (e->>'schemaVersion')::int,
+                     e->'data', e->'metadata', (e->>'occurredAt')::timestamptz
+              from jsonb_array_elements(r->'events') with ordinality as t(e, n)
+              order by n
+              on conflict (aggregate_id, version) do nothing
+              returning position
+            )
+            select coalesce(array_agg(position order by position), '{}') into positions from inserted;
+            if coalesce(array_length(positions, 1), 0) < wanted then
+              delete from events where position = any(positions);
+              if keyed then delete from idempotency_keys where key = r->'idempotency'->>'key'; end if;
+              if claimed then delete from product_skus where sku = r->>'skuClaim'; end if;
+              results := results || 'version-conflict'::text;
+              poisoned := poisoned || agg;
+              continue;
+            end if;
+            insert into outbox (position, aggregate_id) select p, agg from unnest(positions) as p;
+            appended := true;
+          end if;
+
+          if r ? 'snapshot' then
+            insert into snapshots (aggregate_id, version, state)
+            values (agg, (r->'snapshot'->>'version')::int, r->'snapshot'->'state')
+            on conflict (aggregate_id) do update set version = excluded.version, state = excluded.state, taken_at = now()
+            where snapshots.version < excluded.version;
+          end if;
+          results := results || 'ok'::text;
+        end loop;
+        if appended then perform pg_notify('catalog_outbox', ''); end if;
+        return results;
+      end;
+      $fn$;
+    `,
+  },
 ];
 
 export async function migrate(sql: Sql): Promise<void> {
