@@ -58,7 +58,11 @@ async function main(): Promise<number> {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=600000', ...files],
-      { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...serviceEnv(), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } },
+      {
+        cwd: repoRoot,
+        stdio: 'inherit',
+        env: { ...process.env, ...serviceEnv(), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+      },
     );
     return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   } finally {

@@ -15,7 +15,10 @@ test('FerretDB answers the mongodb driver: insert, range find with sort, upsert,
       { _id: 'c', sku: 'C', price: 200 },
       { _id: 'd', sku: 'D', price: 900 },
     ]);
-    const inRange = await collection.find({ price: { $gte: 100, $lte: 300 } }).sort({ price: -1 }).toArray();
+    const inRange = await collection
+      .find({ price: { $gte: 100, $lte: 300 } })
+      .sort({ price: -1 })
+      .toArray();
     assert.deepEqual(
       inRange.map((d) => d._id),
       ['a', 'c', 'b'],

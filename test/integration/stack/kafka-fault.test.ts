@@ -13,7 +13,12 @@ const broker = kafkaNode(2);
 before(async () => {
   if (skip) return;
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic, numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] },
+    ],
+  });
 });
 after(async () => {
   if (skip) return;
@@ -22,7 +27,9 @@ after(async () => {
   await admin.disconnect();
 });
 
-test('with one broker of three stopped, acks=all produce and consume still work; it rejoins the ISR', { skip }, async () => {
+test('with one broker of three stopped, acks=all produce and consume still work; it rejoins the ISR', {
+  skip,
+}, async () => {
   await broker.stop();
   assert.equal(broker.pid(), undefined, 'broker 2 is stopped');
 
@@ -42,7 +49,10 @@ test('with one broker of three stopped, acks=all produce and consume still work;
     },
   });
   try {
-    await eventually(async () => count >= messages.length, { timeoutMs: 60_000, what: 'messages consumed with a broker down' });
+    await eventually(async () => count >= messages.length, {
+      timeoutMs: 60_000,
+      what: 'messages consumed with a broker down',
+    });
   } finally {
     await consumer.disconnect();
   }

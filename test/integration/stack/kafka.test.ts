@@ -9,7 +9,10 @@ const expectedReplicas = Number(process.env.KAFKA_REPLICATION_FACTOR ?? 3);
 
 before(async () => {
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6, replicationFactor: expectedReplicas }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: 6, replicationFactor: expectedReplicas }],
+  });
 });
 after(async () => {
   await admin.deleteTopics({ topics: [topic] }).catch(() => {});
@@ -47,7 +50,11 @@ test('an idempotent acks=all producer and a consumer group move 1,000 keyed mess
   for (const key of keys) {
     const values = seen.get(key) ?? [];
     assert.equal(values.length, 50, `messages of ${key}`);
-    assert.deepEqual(values, [...values].sort((a, b) => a - b), `order of ${key}`);
+    assert.deepEqual(
+      values,
+      [...values].sort((a, b) => a - b),
+      `order of ${key}`,
+    );
   }
 });
 

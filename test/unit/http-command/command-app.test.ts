@@ -148,6 +148,7 @@ describe('command API', () => {
       await call('POST', '/products', {
         sku: '',
         name: 'Mug',
+        // biome-ignore lint/correctness/noPrecisionLoss: an unsafe integer is the input under test
         price: { amount: 9007199254740993, currency: 'euro' },
         initialStock: -1,
         colour: 'red',
