@@ -97,6 +97,11 @@ export const querySettings = {
   KAFKA_CONSUMER_GROUP: setting(nonempty(string()), 'catalog-projections', 'consumer group of the projections'),
   PROJECTION_BATCH_SIZE: setting(int(1, 10_000), '500', 'most events applied in one bulk write'),
   ADMIN_API_TOKENS: setting(tokens, '', 'comma-separated bearer tokens for the admin routes (rebuild)'),
+  PROJECTION_CACHE_SIZE: setting(int(1, 10_000_000), '20000', 'product documents each partition actor caches'),
+  KAFKA_SESSION_TIMEOUT_MS: setting(int(6000, 300_000), '10000', "how soon a dead member's partitions move"),
+  MONGO_MAX_WRITES: setting(int(1, 20), '6', 'MongoDB writes in flight per process (FerretDB: 2 connections each)'),
+  MONGO_POOL_SIZE: setting(int(1, 100), '16', 'MongoDB connections per process'),
+  LIST_CURSOR_TTL_SECONDS: setting(int(10, 86_400), '600', 'list cursor lifetime (superseded versions kept)'),
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: a table of settings of different value types

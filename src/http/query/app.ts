@@ -1,0 +1,44 @@
+import { Hono } from 'hono';
+import type { Logger } from '../../infra/logger.ts';
+import type { Registry } from '../../infra/metrics.ts';
+import { isMongoUnavailable } from '../../infra/mongo.ts';
+import { correlationId } from '../middleware/correlation-id.ts';
+import { requestMetrics } from '../middleware/request-metrics.ts';
+import { ProblemError, problemHandler, problemResponse } from '../problem.ts';
+import { type AdminRoutesDeps, adminRoutes } from './admin-routes.ts';
+import { type CatalogRoutesDeps, catalogRoutes } from './catalog-routes.ts';
+import { type HealthRoutesDeps, healthRoutes } from './health-routes.ts';
+import { docsRoutes } from './openapi.ts';
+import { type ProductRoutesDeps, productRoutes } from './product-routes.ts';
+
+export interface QueryAppDeps {
+  logger: Logger;
+  registry: Registry;
+  products: ProductRoutesDeps;
+  catalog: CatalogRoutesDeps;
+  health: HealthRoutesDeps;
+  admin: AdminRoutesDeps;
+}
+
+/** The query service's HTTP API (DESIGN.md section 5). */
+export function createQueryApp(deps: QueryAppDeps): Hono {
+  const app = new Hono();
+  app.use(correlationId(deps.logger));
+  app.use(requestMetrics(deps.registry));
+  app.route('/', productRoutes(deps.products));
+  app.route('/', catalogRoutes(deps.catalog));
+  app.route('/', healthRoutes(deps.health));
+  app.route('/', adminRoutes(deps.admin));
+  app.route('/', docsRoutes());
+  app.notFound((c) => problemResponse(c, new ProblemError('not-found', `no route ${c.req.method} ${c.req.path}`)));
+  const problems = problemHandler(() => deps.logger);
+  app.onError((error, c) =>
+    problems(
+      isMongoUnavailable(error)
+        ? new ProblemError('service-unavailable', 'the views database does not answer', {}, { 'Retry-After': '5' })
+        : error,
+      c,
+    ),
+  );
+  return app;
+}

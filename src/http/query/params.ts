@@ -1,0 +1,103 @@
+import type { Context } from 'hono';
+import {
+  coerce,
+  enums,
+  type Infer,
+  integer,
+  max,
+  min,
+  object,
+  optional,
+  pattern,
+  refine,
+  type Struct,
+  size,
+  string,
+  validate,
+} from 'superstruct';
+import { Uuid } from '../../domain/envelope.ts';
+import { CurrencyCode, MAX_AMOUNT } from '../../domain/money.ts';
+import { PRODUCT_SORTS } from '../../projections/views/products/query.ts';
+import { describe } from '../openapi/json-schema.ts';
+import { ProblemError, pointer, validationProblem } from '../problem.ts';
+
+/**
+ * Query and path parameters are validated like bodies: only declared names, each at most once, typed
+ * values. A name such as `minPrice[$gt]` is not declared, so it is a 422 and never reaches MongoDB.
+ */
+
+const integerParam = (lo: number, hi: number) =>
+  coerce(max(min(integer(), lo), hi), pattern(string(), /^-?\d{1,16}$/), Number);
+
+/** An optional parameter, with what the OpenAPI document says about it. */
+const param = <T>(struct: Struct<T, unknown>, docs: Record<string, unknown>) => describe(optional(struct), docs);
+
+export const MAX_WAIT_MS = 10_000;
+export const DEFAULT_WAIT_MS = 1_000;
+export const MAX_LIMIT = 100;
+export const DEFAULT_LIMIT = 20;
+
+export const ProductQuery = object({
+  minVersion: param(integerParam(1, Number.MAX_SAFE_INTEGER), {
+    minimum: 1,
+    description: 'answer once the view has at least this version (read-your-writes)',
+  }),
+  maxWaitMs: param(integerParam(0, MAX_WAIT_MS), {
+    minimum: 0,
+    maximum: MAX_WAIT_MS,
+    description: `how long to wait for minVersion before a 503 (default ${DEFAULT_WAIT_MS})`,
+  }),
+});
+
+const ListFields = object({
+  limit: param(integerParam(1, MAX_LIMIT), {
+    minimum: 1,
+    maximum: MAX_LIMIT,
+    description: `page size (default ${DEFAULT_LIMIT})`,
+  }),
+  cursor: param(size(string(), 1, 2000), { description: 'nextCursor of the previous page; opaque' }),
+  status: param(enums(['active', 'discontinued']), {}),
+  minPrice: param(integerParam(1, MAX_AMOUNT), { minimum: 1, description: 'lowest price, inclusive, in minor units' }),
+  maxPrice: param(integerParam(1, MAX_AMOUNT), { minimum: 1, description: 'highest price, inclusive, in minor units' }),
+  currency: param(CurrencyCode, { pattern: '^[A-Z]{3}$', description: 'ISO 4217 code of the price' }),
+  q: param(size(string(), 1, 200), { maxLength: 200, description: 'names containing this text, case-insensitively' }),
+  sort: param(enums(PRODUCT_SORTS), { description: 'default name; ties are broken by id' }),
+});
+
+export const ListQuery = refine(ListFields, 'price range', (value) =>
+  value.minPrice === undefined || value.maxPrice === undefined || value.minPrice <= value.maxPrice
+    ? true
+    : { path: ['maxPrice'], message: 'must not be below minPrice' },
+);
+export const listQueryFields = ListFields;
+
+export const NoQuery = object({});
+
+export function parseQuery<T>(c: Context, schema: Struct<T, unknown>): T {
+  const given = c.req.queries();
+  const repeated = Object.entries(given)
+    .filter(([, values]) => values.length > 1)
+    .map(([name]) => ({ path: pointer([name]), message: 'must be given once' }));
+  if (repeated.length > 0) {
+    throw new ProblemError('validation-failed', `the query has ${repeated.length} invalid parameter(s)`, {
+      errors: repeated,
+    });
+  }
+  const values = Object.fromEntries(Object.entries(given).map(([name, [value]]) => [name, value]));
+  const [error, parsed] = validate(values, schema, { coerce: true });
+  if (error) throw validationProblem(error, 'query');
+  return parsed;
+}
+
+export function parseProductId(c: Context): string {
+  const id = c.req.param('id') ?? '';
+  const [error] = validate(id, Uuid);
+  if (error) {
+    throw new ProblemError('validation-failed', 'the path has 1 invalid parameter(s)', {
+      errors: [{ path: '/id', message: 'must be a UUID' }],
+    });
+  }
+  return id;
+}
+
+export type ParsedList = Infer<typeof ListFields>;

@@ -1,0 +1,100 @@
+import {
+  type Db,
+  MongoBulkWriteError,
+  MongoClient,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from 'mongodb';
+import type { Logger } from './logger.ts';
+
+export type { Collection, Db, Filter, FindCursor, MongoClient, Sort } from 'mongodb';
+
+/**
+ * The one place a MongoDB client is made. The views live in the database named by the URL's path.
+ *
+ * FerretDB v1 (the local stack's MongoDB) shapes how callers write, so these rules hold everywhere:
+ * - One update statement per command. FerretDB keeps every matched statement's cursor open until the
+ *   whole command ends, one PostgreSQL connection each; a `bulkWrite` of ~50 updates exhausts its pool
+ *   and deadlocks the server for every client. Inserts and single-filter deletes are safe in bulk.
+ * - Create collections before concurrent writes: creating one takes a global lock that, under load,
+ *   waits for a pool connection held by writers that wait for the lock.
+ * - Only top-level equality filters reach PostgreSQL; ranges, `$in`, `$or` and regexes are evaluated
+ *   after decoding every document of the collection. Hot paths filter by equality.
+ */
+export function createMongo(
+  url: string,
+  options: { logger: Logger; appName: string; maxPoolSize: number },
+): MongoClient {
+  const client = new MongoClient(url, {
+    appName: options.appName,
+    maxPoolSize: options.maxPoolSize,
+    // Fail fast when the server is gone, so a projection pauses and readiness drops within seconds.
+    serverSelectionTimeoutMS: 5_000,
+    connectTimeoutMS: 5_000,
+    // A write that hangs longer than this has an unknown outcome; the projection retries it (idempotent).
+    socketTimeoutMS: 30_000,
+  });
+  const log = options.logger.child({ component: 'mongodb' });
+  client.on('serverHeartbeatFailed', (event) => log.debug({ failure: event.failure.message }, 'heartbeat failed'));
+  return client;
+}
+
+/** The database named in the URL (`mongodb://host/catalog` -> `catalog`). */
+export const viewsDb = (client: MongoClient): Db => client.db();
+
+/** Errors that mean "MongoDB is not reachable right now": pause and retry, never skip. */
+export function isMongoUnavailable(error: unknown): boolean {
+  return (
+    error instanceof MongoNetworkError ||
+    error instanceof MongoServerSelectionError ||
+    error instanceof MongoNotConnectedError ||
+    error instanceof MongoTopologyClosedError
+  );
+}
+
+const DUPLICATE_KEY = 11000;
+
+/** True when every failure of a write is a duplicate key: the documents are already there. */
+export function isOnlyDuplicateKeys(error: unknown): boolean {
+  if (error instanceof MongoBulkWriteError) {
+    const failures = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    return failures.length > 0 && failures.every((failure) => failure.code === DUPLICATE_KEY);
+  }
+  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+}
+
+/** The `_id`s a failed `insertMany` could not insert because they already exist. */
+export function duplicateKeyIndexes(error: MongoBulkWriteError): number[] {
+  const failures = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+  return failures.filter((failure) => failure.code === DUPLICATE_KEY).map((failure) => failure.index);
+}
+
+/**
+ * Caps the write commands a process has in flight. Each FerretDB update holds two of its pool's 50
+ * PostgreSQL connections; the cap keeps every process of the group, and a rebuild, well inside it.
+ */
+export class WriteGate {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(command: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active += 1;
+    try {
+      return await command();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active -= 1;
+    }
+  }
+}
+
+export async function pingMongo(client: MongoClient, timeoutMS = 2_000): Promise<void> {
+  await client.db('admin').command({ ping: 1 }, { timeoutMS });
+}

@@ -1,0 +1,80 @@
+import type { Envelope } from '../domain/envelope.ts';
+import type { ProductEvent } from '../domain/product/events.ts';
+import { evolve, initialState, type ProductState } from '../domain/product/state.ts';
+import { applyChange, type CatalogStats, emptyStats } from './views/catalog-stats/view.ts';
+import type { ProductView } from './views/products/view.ts';
+
+/**
+ * What the views must hold according to the event store: every stream folded with the domain's own
+ * `evolve`, so the projection is checked against the write model rather than against itself.
+ */
+export class ExpectedCatalog {
+  private readonly states = new Map<string, { state: ProductState; createdAt: string; updatedAt: string }>();
+
+  add(event: Envelope): void {
+    const known = this.states.get(event.aggregateId);
+    const state = evolve(known?.state ?? initialState, { type: event.type, data: event.data } as ProductEvent);
+    this.states.set(event.aggregateId, {
+      state,
+      createdAt: known?.createdAt ?? event.occurredAt,
+      updatedAt: event.occurredAt,
+    });
+  }
+
+  products(): Map<string, ProductView> {
+    const views = new Map<string, ProductView>();
+    for (const [id, { state, createdAt, updatedAt }] of this.states) {
+      if (state.status === 'empty') continue;
+      const { sku, name, description, price, stock, status, version } = state;
+      views.set(id, { id, sku, name, description, price, stock, status, version, createdAt, updatedAt });
+    }
+    return views;
+  }
+
+  stats(): CatalogStats {
+    let stats = emptyStats();
+    for (const product of this.products().values()) stats = applyChange(stats, null, product);
+    return stats;
+  }
+}
+
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+
+/** Every way the views differ from what the event store says, one line each. */
+export function differences(
+  expected: { products: Map<string, ProductView>; stats: CatalogStats },
+  actual: { products: ProductView[]; stats: CatalogStats },
+): string[] {
+  const found: string[] = [];
+  const seen = new Set<string>();
+  for (const view of actual.products) {
+    if (seen.has(view.id)) found.push(`product ${view.id}: more than one document`);
+    seen.add(view.id);
+    const want = expected.products.get(view.id);
+    if (!want) {
+      found.push(`product ${view.id}: in the view but not in the event store`);
+      continue;
+    }
+    for (const field of Object.keys(want) as (keyof ProductView)[]) {
+      if (canonical(want[field]) !== canonical(view[field])) {
+        found.push(`product ${view.id}: ${field} is ${canonical(view[field])}, expected ${canonical(want[field])}`);
+      }
+    }
+  }
+  for (const id of expected.products.keys()) {
+    if (!seen.has(id)) found.push(`product ${id}: in the event store but not in the view`);
+  }
+  for (const field of Object.keys(expected.stats) as (keyof CatalogStats)[]) {
+    if (canonical(expected.stats[field]) !== canonical(actual.stats[field])) {
+      found.push(
+        `catalog_stats: ${field} is ${canonical(actual.stats[field])}, expected ${canonical(expected.stats[field])}`,
+      );
+    }
+  }
+  return found;
+}

@@ -1,0 +1,129 @@
+import type { Kafka } from 'kafkajs';
+import type { Logger } from '../infra/logger.ts';
+import type { Db, WriteGate } from '../infra/mongo.ts';
+import type { DeadLetterSink } from './dead-letters.ts';
+import { consumerGroupOf, type GenerationWatcher } from './generations.ts';
+import type { ProjectionMetrics } from './metrics.ts';
+import type { ActorProgress } from './partition-actor.ts';
+import type { ProgressHub } from './progress-hub.ts';
+import { ProjectionRuntime } from './runtime.ts';
+import { ensureShards, ensureViewCollections, ViewStore } from './view-store.ts';
+
+export interface ProjectionSettings {
+  topic: string;
+  baseGroup: string;
+  partitions: number;
+  batchSize: number;
+  cacheSize: number;
+  versionTtlMs: number;
+  watermarkIntervalMs: number;
+  sessionTimeoutMs: number;
+}
+
+export interface ProjectionDeps {
+  kafka: Kafka;
+  db: Db;
+  gate: WriteGate;
+  deadLetters: DeadLetterSink;
+  metrics: ProjectionMetrics;
+  logger: Logger;
+}
+
+/**
+ * A rebuild reads a backlog, where larger chunks pay off: a product changed many times within one
+ * chunk is written once, and on FerretDB every product write scans its collection.
+ */
+const REBUILD_MIN_BATCH = 5_000;
+const REBUILD_FETCH_BYTES = 16 * 1024 * 1024;
+
+/** Builds the runtime that projects the topic into one generation's collections. */
+export async function runtimeFor(
+  generation: number,
+  mode: 'live' | 'rebuild',
+  settings: ProjectionSettings,
+  deps: ProjectionDeps & { hub: ProgressHub },
+  onFatal: (error: Error) => void,
+): Promise<ProjectionRuntime> {
+  const views = await ensureViewCollections(deps.db, generation);
+  await ensureShards(views, settings.partitions);
+  const groupId = consumerGroupOf(settings.baseGroup, generation);
+  return new ProjectionRuntime(
+    deps.kafka,
+    {
+      runtime: mode,
+      topic: settings.topic,
+      groupId,
+      batchSize: mode === 'rebuild' ? Math.max(settings.batchSize, REBUILD_MIN_BATCH) : settings.batchSize,
+      maxBytesPerPartition: mode === 'rebuild' ? REBUILD_FETCH_BYTES : undefined,
+      cacheSize: settings.cacheSize,
+      keepVersions: mode === 'live',
+      versionTtlMs: settings.versionTtlMs,
+      watermarkIntervalMs: settings.watermarkIntervalMs,
+      sessionTimeoutMs: settings.sessionTimeoutMs,
+    },
+    {
+      store: new ViewStore(views, deps.gate),
+      deadLetters: deps.deadLetters,
+      hub: deps.hub,
+      metrics: deps.metrics,
+      logger: deps.logger,
+    },
+    onFatal,
+  );
+}
+
+/**
+ * The projection of the current generation. When a rebuild switches the pointer, this process leaves
+ * the old generation's group and joins the new one, which continues from where the rebuild stopped.
+ */
+export class LiveProjections {
+  private runtime: ProjectionRuntime | undefined;
+  private switching: Promise<void> = Promise.resolve();
+  /** Readiness should not drop on every replica at once while they follow a rebuild's switch. */
+  private joinedOnce = false;
+  generation: number;
+
+  constructor(
+    private readonly settings: ProjectionSettings,
+    private readonly deps: ProjectionDeps & { hub: ProgressHub; watcher: GenerationWatcher },
+    private readonly onFatal: (error: Error) => void,
+  ) {
+    this.generation = deps.watcher.pointer.current;
+    deps.watcher.onChange((pointer) => {
+      this.switching = this.switching.then(() => this.switchTo(pointer.current)).catch(onFatal);
+    });
+  }
+
+  async start(): Promise<void> {
+    this.runtime = await runtimeFor(this.generation, 'live', this.settings, this.deps, this.onFatal);
+    await this.runtime.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.switching;
+    await this.runtime?.stop();
+    this.runtime = undefined;
+  }
+
+  get groupId(): string {
+    return consumerGroupOf(this.settings.baseGroup, this.generation);
+  }
+
+  get joined(): boolean {
+    this.joinedOnce ||= this.runtime?.joined ?? false;
+    return this.joinedOnce;
+  }
+
+  progress(): ActorProgress[] {
+    return this.runtime?.progress() ?? [];
+  }
+
+  private async switchTo(generation: number): Promise<void> {
+    if (generation === this.generation || !this.runtime) return;
+    this.deps.logger.info({ from: this.generation, to: generation }, 'views switched generation; following');
+    await this.runtime.stop();
+    this.generation = generation;
+    this.runtime = await runtimeFor(generation, 'live', this.settings, this.deps, this.onFatal);
+    await this.runtime.start();
+  }
+}

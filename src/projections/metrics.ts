@@ -1,0 +1,68 @@
+import { Counter, Gauge, Histogram, type Registry } from '../infra/metrics.ts';
+
+/**
+ * Projection metrics, labelled by runtime (`live`, or `rebuild` while a rebuild runs in the process)
+ * so that a rebuild's catch-up does not blur the live lag.
+ */
+export function createProjectionMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    events: new Counter({
+      name: 'projection_events_total',
+      help: 'Records handled by the projection, by outcome (applied, duplicate, parked, unparked, dead_lettered)',
+      labelNames: ['runtime', 'outcome'],
+      registers,
+    }),
+    deadLetters: new Counter({
+      name: 'projection_dead_letters_total',
+      help: 'Poison records sent to the dead-letter topic, by reason',
+      labelNames: ['runtime', 'reason'],
+      registers,
+    }),
+    gaps: new Counter({
+      name: 'projection_gaps_total',
+      help: 'Events that arrived ahead of a missing version and were parked',
+      labelNames: ['runtime'],
+      registers,
+    }),
+    parked: new Gauge({
+      name: 'projection_parked_events',
+      help: 'Events parked waiting for a missing version, per partition',
+      labelNames: ['runtime', 'partition'],
+      registers,
+    }),
+    lag: new Gauge({
+      name: 'projection_partition_lag',
+      help: 'Records between the last applied offset and the partition end, as of the last batch',
+      labelNames: ['runtime', 'partition'],
+      registers,
+    }),
+    paused: new Gauge({
+      name: 'projection_partition_paused',
+      help: '1 while a partition is paused because its writes fail (MongoDB down)',
+      labelNames: ['runtime', 'partition'],
+      registers,
+    }),
+    writeFailures: new Counter({
+      name: 'projection_write_failures_total',
+      help: 'Chunks whose writes failed and will be retried',
+      labelNames: ['runtime'],
+      registers,
+    }),
+    lastEvent: new Gauge({
+      name: 'projection_last_event_timestamp_seconds',
+      help: 'occurredAt of the newest event seen, per partition',
+      labelNames: ['runtime', 'partition'],
+      registers,
+    }),
+    chunkDuration: new Histogram({
+      name: 'projection_chunk_duration_seconds',
+      help: 'Time to plan and write one chunk of records',
+      labelNames: ['runtime'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+  };
+}
+
+export type ProjectionMetrics = ReturnType<typeof createProjectionMetrics>;

@@ -1,0 +1,318 @@
+import type { EachBatchPayload } from 'kafkajs';
+import type { Logger } from '../infra/logger.ts';
+import { isMongoUnavailable } from '../infra/mongo.ts';
+import { planChunk } from './chunk-plan.ts';
+import type { DeadLetterSink } from './dead-letters.ts';
+import type { ProjectionMetrics } from './metrics.ts';
+import { countParked, groupParked, type ParkedEventDoc } from './parked.ts';
+import { ProductCache } from './product-cache.ts';
+import type { ProgressHub } from './progress-hub.ts';
+import { type DecodedRecord, decodeRecord } from './record.ts';
+import type { ViewStore } from './view-store.ts';
+import { emptyShard, type StatsShard } from './views/catalog-stats/view.ts';
+import { pruneBucketOf } from './views/products/versions.ts';
+import type { ProductDoc } from './views/products/view.ts';
+
+export interface ActorOptions {
+  runtime: 'live' | 'rebuild';
+  topic: string;
+  groupId: string;
+  batchSize: number;
+  cacheSize: number;
+  keepVersions: boolean;
+  /** How long superseded versions (and so list cursors) live. */
+  versionTtlMs: number;
+  /** How often an idle actor advances its watermark. */
+  watermarkIntervalMs: number;
+}
+
+export interface ActorDeps {
+  store: ViewStore;
+  deadLetters: DeadLetterSink;
+  hub: ProgressHub;
+  metrics: ProjectionMetrics;
+  logger: Logger;
+}
+
+interface LoadedState {
+  shard: StatsShard;
+  parked: Map<string, ParkedEventDoc[]>;
+  cache: ProductCache;
+  /** validFrom of the last chunk fully written: the watermark the next shard write may promise. */
+  writtenUpTo: number;
+}
+
+export type ActorStatus = 'starting' | 'running' | 'paused' | 'stopped';
+
+export interface ActorProgress {
+  partition: number;
+  status: ActorStatus;
+  /** Next offset to consume (Kafka's committed offset); null until the actor committed once. */
+  committedOffset: number | null;
+  highWatermark: number | null;
+  lastEventAt: string | null;
+  pausedReason: string | null;
+}
+
+/**
+ * One partition's projection actor. Its mailbox is the partition: kafkajs hands it one batch at a time,
+ * in offset order, and it is the only writer of the documents of the products in that partition
+ * (FerretDB updates are read-modify-write without locks). A batch is applied in chunks; each chunk's
+ * documents are written, then its offset committed, then waiting readers are told.
+ *
+ * When a write fails the actor forgets its state (the outcome is unknown, as in Akka Persistence),
+ * pauses the partition without committing, and resumes once MongoDB answers again: the chunk is then
+ * fetched anew and applied from what MongoDB holds. Nothing is skipped, however long that takes.
+ */
+export class PartitionActor {
+  private state: LoadedState | undefined;
+  private mailbox: Promise<void>;
+  private status: ActorStatus = 'starting';
+  private resume: (() => void) | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly idleTimer: NodeJS.Timeout;
+  private failures = 0;
+  private pausedReason: string | null = null;
+  private committedOffset: number | null = null;
+  private highWatermark: number | null = null;
+  private lastPrunedBucket: number | null = null;
+  private readonly log: Logger;
+  private readonly labels: { runtime: string; partition: string };
+
+  constructor(
+    readonly partition: number,
+    private readonly options: ActorOptions,
+    private readonly deps: ActorDeps,
+    /** Settles when the actor this one replaces has stopped. */
+    predecessorStopped: Promise<void> = Promise.resolve(),
+  ) {
+    this.mailbox = predecessorStopped;
+    this.log = deps.logger.child({ partition, runtime: options.runtime });
+    this.labels = { runtime: options.runtime, partition: String(partition) };
+    this.idleTimer = setInterval(() => {
+      this.exclusive(() => this.idle()).catch((error: unknown) => this.log.warn({ err: error }, 'idle tick failed'));
+    }, options.watermarkIntervalMs);
+    this.idleTimer.unref();
+  }
+
+  /** kafkajs `eachBatch` for this partition. */
+  handle(payload: EachBatchPayload): Promise<void> {
+    return this.exclusive(() => this.process(payload));
+  }
+
+  async stop(): Promise<void> {
+    this.status = 'stopped';
+    clearInterval(this.idleTimer);
+    clearTimeout(this.retryTimer);
+    await this.mailbox;
+    // A partition paused by this actor would stay paused if it came back to this consumer later.
+    this.resume?.();
+    this.resume = undefined;
+    this.deps.metrics.paused.remove(this.labels);
+    this.deps.metrics.lag.remove(this.labels);
+    this.deps.metrics.parked.remove(this.labels);
+  }
+
+  progress(): ActorProgress {
+    return {
+      partition: this.partition,
+      status: this.status,
+      committedOffset: this.committedOffset,
+      highWatermark: this.highWatermark,
+      lastEventAt: this.state?.shard.lastEventAt?.toISOString() ?? null,
+      pausedReason: this.pausedReason,
+    };
+  }
+
+  private exclusive(task: () => Promise<void>): Promise<void> {
+    const run = this.mailbox.then(task);
+    this.mailbox = run.catch(() => {});
+    return run;
+  }
+
+  private async process(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (this.status === 'stopped' || this.status === 'paused') return;
+    this.highWatermark = Number(batch.highWatermark);
+    for (let start = 0; start < batch.messages.length; start += this.options.batchSize) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      const records = batch.messages.slice(start, start + this.options.batchSize).map(decodeRecord);
+      const lastOffset = await this.applyChunk(records, payload);
+      if (lastOffset === null) return;
+      payload.resolveOffset(String(lastOffset));
+      await payload.commitOffsetsIfNecessary({
+        topics: [{ topic: batch.topic, partitions: [{ partition: this.partition, offset: String(lastOffset + 1) }] }],
+      });
+      this.committedOffset = lastOffset + 1;
+      this.deps.metrics.lag.set(this.labels, Math.max(0, this.highWatermark - this.committedOffset));
+      await payload.heartbeat();
+    }
+  }
+
+  /** Plans and writes one chunk; the offset to commit, or null when the partition was paused instead. */
+  private async applyChunk(records: DecodedRecord[], payload: EachBatchPayload): Promise<number | null> {
+    const { store, deadLetters, hub } = this.deps;
+    const started = process.hrtime.bigint();
+    try {
+      const state = this.state ?? (await this.load());
+      const lookup = await this.lookupFor(state, records);
+      const validFrom = new Date(Math.max(Date.now(), state.writtenUpTo + 1, state.shard.watermark.getTime() + 1));
+      const plan = planChunk({
+        partition: this.partition,
+        shard: { ...state.shard, watermark: new Date(state.writtenUpTo) },
+        parked: state.parked,
+        lookup,
+        records,
+        validFrom,
+        keepVersions: this.options.keepVersions,
+        now: new Date(),
+      });
+      await deadLetters.send(this.options.topic, this.partition, this.options.groupId, plan.deadLetters);
+      await store.writeChunk(plan);
+
+      state.shard = plan.shard;
+      state.parked = plan.parked;
+      state.writtenUpTo = validFrom.getTime();
+      for (const doc of plan.products) state.cache.set(doc);
+      for (const doc of plan.products) hub.notify(doc.id, doc.version);
+      this.recordMetrics(plan, state, started);
+      this.failures = 0;
+      return plan.lastOffset;
+    } catch (error) {
+      this.pause(error, payload);
+      return null;
+    }
+  }
+
+  /** The stored document of every product in the chunk, read from MongoDB only for what the cache lacks. */
+  private async lookupFor(state: LoadedState, records: DecodedRecord[]): Promise<(id: string) => ProductDoc | null> {
+    const known = new Map<string, ProductDoc | null>();
+    const unknown: string[] = [];
+    for (const record of records) {
+      if (record.kind !== 'event' || known.has(record.envelope.aggregateId)) continue;
+      const id = record.envelope.aggregateId;
+      const cached = state.cache.get(id);
+      if (cached === undefined) unknown.push(id);
+      known.set(id, cached ?? null);
+    }
+    for (const doc of await this.deps.store.loadProducts(unknown)) {
+      known.set(doc._id, doc);
+      state.cache.set(doc);
+    }
+    return (id) => known.get(id) ?? null;
+  }
+
+  private async load(): Promise<LoadedState> {
+    const snapshot = await this.deps.store.loadPartition(this.partition, this.options.cacheSize);
+    const cache = new ProductCache(this.options.cacheSize, snapshot.complete);
+    for (const doc of snapshot.products) cache.set(doc);
+    const shard = snapshot.shard ?? emptyShard(this.partition);
+    const parked = groupParked(snapshot.parked);
+    await this.dropStaleParked(parked, cache);
+    if (this.lastPrunedBucket === null) {
+      const cutoff = Date.now() - this.options.versionTtlMs;
+      await this.deps.store.pruneVersionsBefore(this.partition, new Date(cutoff));
+      this.lastPrunedBucket = pruneBucketOf(cutoff) - 1;
+    }
+    const state: LoadedState = { shard, parked, cache, writtenUpTo: shard.watermark.getTime() };
+    this.state = state;
+    this.status = 'running';
+    this.deps.metrics.parked.set(this.labels, countParked(parked));
+    return state;
+  }
+
+  /** Parked events applied by an attempt that crashed before deleting them. */
+  private async dropStaleParked(parked: Map<string, ParkedEventDoc[]>, cache: ProductCache): Promise<void> {
+    const stale: string[] = [];
+    const ids = [...parked.keys()];
+    const unknown = ids.filter((id) => cache.get(id) === undefined);
+    const loaded = new Map((await this.deps.store.loadProducts(unknown)).map((doc) => [doc._id, doc]));
+    for (const id of ids) {
+      const version = (loaded.get(id) ?? cache.get(id))?.version ?? 0;
+      const waiting = (parked.get(id) ?? []).filter((p) => (p.version <= version ? !stale.push(p._id) : true));
+      if (waiting.length === 0) parked.delete(id);
+      else parked.set(id, waiting);
+    }
+    await this.deps.store.deleteParked(stale);
+  }
+
+  /** Between batches: advance the watermark so list snapshots move on, and expire old versions. */
+  private async idle(): Promise<void> {
+    // Load without waiting for records: a partition with nothing new must still advance its watermark.
+    if (this.status === 'starting') await this.load();
+    const state = this.state;
+    if (this.status !== 'running' || !state) return;
+    const now = Date.now();
+    if (now - state.writtenUpTo >= this.options.watermarkIntervalMs) {
+      const shard = { ...state.shard, watermark: new Date(now), updatedAt: new Date(now) };
+      await this.deps.store.writeShard(shard);
+      state.shard = shard;
+      state.writtenUpTo = now;
+    }
+    const expired = pruneBucketOf(now - this.options.versionTtlMs) - 1;
+    if (this.lastPrunedBucket !== null && expired > this.lastPrunedBucket) {
+      const buckets: number[] = [];
+      for (let bucket = this.lastPrunedBucket + 1; bucket <= expired; bucket++) buckets.push(bucket);
+      await this.deps.store.pruneVersions(this.partition, buckets);
+      this.lastPrunedBucket = expired;
+    }
+  }
+
+  private pause(error: unknown, payload: EachBatchPayload): void {
+    this.state = undefined;
+    this.failures += 1;
+    this.status = 'paused';
+    this.pausedReason = (error as Error).message ?? String(error);
+    this.resume = payload.pause();
+    this.deps.metrics.paused.set(this.labels, 1);
+    this.deps.metrics.writeFailures.inc({ runtime: this.options.runtime });
+    const delay = Math.min(250 * 2 ** (this.failures - 1), 10_000);
+    const log = isMongoUnavailable(error) ? this.log.warn.bind(this.log) : this.log.error.bind(this.log);
+    log({ err: error, retryInMs: delay }, 'chunk not written; partition paused, nothing committed');
+    this.retryTimer = setTimeout(() => this.exclusive(() => this.tryResume()), delay);
+  }
+
+  /** Reloads the partition's state from MongoDB; success means MongoDB is back, so fetching resumes. */
+  private async tryResume(): Promise<void> {
+    if (this.status !== 'paused') return;
+    try {
+      await this.load();
+    } catch (error) {
+      this.failures += 1;
+      const delay = Math.min(250 * 2 ** (this.failures - 1), 10_000);
+      this.log.warn({ err: error, retryInMs: delay }, 'still cannot load the partition state');
+      this.retryTimer = setTimeout(() => this.exclusive(() => this.tryResume()), delay);
+      return;
+    }
+    this.pausedReason = null;
+    this.deps.metrics.paused.set(this.labels, 0);
+    this.log.info('partition resumed');
+    this.resume?.();
+    this.resume = undefined;
+  }
+
+  private recordMetrics(plan: ReturnType<typeof planChunk>, state: LoadedState, started: bigint): void {
+    const { metrics } = this.deps;
+    const runtime = this.options.runtime;
+    const { applied, duplicates, parked, unparked, deadLettered } = plan.counts;
+    if (applied - unparked > 0) metrics.events.inc({ runtime, outcome: 'applied' }, applied - unparked);
+    if (duplicates > 0) metrics.events.inc({ runtime, outcome: 'duplicate' }, duplicates);
+    if (parked > 0) {
+      metrics.events.inc({ runtime, outcome: 'parked' }, parked);
+      metrics.gaps.inc({ runtime }, parked);
+      this.log.warn({ parked }, 'events arrived ahead of a missing version; parked until it arrives');
+    }
+    if (unparked > 0) metrics.events.inc({ runtime, outcome: 'unparked' }, unparked);
+    if (deadLettered > 0) metrics.events.inc({ runtime, outcome: 'dead_lettered' }, deadLettered);
+    for (const letter of plan.deadLetters) {
+      metrics.deadLetters.inc({ runtime, reason: letter.reason });
+      this.log.warn(
+        { offset: letter.offset, reason: letter.reason, detail: letter.detail },
+        'poison record dead-lettered',
+      );
+    }
+    metrics.parked.set(this.labels, countParked(state.parked));
+    if (state.shard.lastEventAt) metrics.lastEvent.set(this.labels, state.shard.lastEventAt.getTime() / 1000);
+    metrics.chunkDuration.observe({ runtime }, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}

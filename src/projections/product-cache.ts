@@ -1,0 +1,42 @@
+import type { ProductDoc } from './views/products/view.ts';
+
+/**
+ * The partition actor's copy of its product documents. It is the documents' only writer, so the copy
+ * stays exact while the actor lives; it is dropped whenever a write fails with an unknown outcome.
+ * While `complete` (everything the partition holds was loaded and nothing evicted since), a miss
+ * means the view has no such product and costs no read, which matters on FerretDB, where looking up a
+ * document scans its collection.
+ */
+export class ProductCache {
+  private readonly docs = new Map<string, ProductDoc>();
+
+  constructor(
+    private readonly capacity: number,
+    public complete: boolean,
+  ) {}
+
+  /** The document, null when the view has none, undefined when only MongoDB knows. */
+  get(id: string): ProductDoc | null | undefined {
+    const doc = this.docs.get(id);
+    if (doc) {
+      this.docs.delete(id);
+      this.docs.set(id, doc);
+      return doc;
+    }
+    return this.complete ? null : undefined;
+  }
+
+  set(doc: ProductDoc): void {
+    this.docs.delete(doc._id);
+    this.docs.set(doc._id, doc);
+    if (this.docs.size > this.capacity) {
+      const oldest = this.docs.keys().next().value as string;
+      this.docs.delete(oldest);
+      this.complete = false;
+    }
+  }
+
+  get size(): number {
+    return this.docs.size;
+  }
+}

@@ -1,0 +1,108 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Logger } from '../infra/logger.ts';
+import { type ActorDeps, type ActorOptions, type ActorProgress, PartitionActor } from './partition-actor.ts';
+
+export interface RuntimeOptions extends Omit<ActorOptions, 'groupId'> {
+  groupId: string;
+  sessionTimeoutMs: number;
+  /** kafkajs fetch size per partition; its default (1 MiB) when undefined. */
+  maxBytesPerPartition: number | undefined;
+}
+
+/**
+ * A consumer-group member that hosts one `PartitionActor` per assigned partition. Every assignment
+ * gets fresh actors, which load their state from MongoDB: between two assignments another member may
+ * have owned the partition and written its documents, so a cached copy cannot be trusted. kafkajs
+ * finishes every batch in flight before it rejoins, so an actor is never stopped half way through a
+ * chunk. Offsets are committed by the actors, after their writes (autoCommit is off).
+ */
+export class ProjectionRuntime {
+  private readonly actors = new Map<number, PartitionActor>();
+  /** New actors start once the ones they replace have stopped, so a document never has two writers. */
+  private previousStopped: Promise<void> = Promise.resolve();
+  private readonly consumer: Consumer;
+  private readonly log: Logger;
+  private joinedOnce = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: RuntimeOptions,
+    private readonly deps: ActorDeps,
+    onFatal: (error: Error) => void,
+  ) {
+    this.log = deps.logger.child({ component: 'projection-runtime', groupId: options.groupId });
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
+      // Rebalances wait for every batch in flight; a chunk on a slow MongoDB can take a while.
+      rebalanceTimeout: 60_000,
+      ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
+    });
+    const { GROUP_JOIN, CRASH } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.joinedOnce = true;
+      const assigned = payload.memberAssignment[options.topic] ?? [];
+      this.log.info({ partitions: assigned }, 'partitions assigned');
+      this.replaceActors(assigned);
+    });
+    this.consumer.on(CRASH, ({ payload }) => {
+      this.replaceActors([]);
+      if (payload.restart) {
+        this.log.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
+        return;
+      }
+      onFatal(payload.error);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 64,
+      eachBatch: (payload) => this.actorFor(payload.batch.partition).handle(payload),
+    });
+  }
+
+  /** Leaves the group (kafkajs waits for the batches in flight), then stops the actors. */
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    this.replaceActors([]);
+    await this.previousStopped;
+  }
+
+  get joined(): boolean {
+    return this.joinedOnce;
+  }
+
+  progress(): ActorProgress[] {
+    return [...this.actors.values()].map((actor) => actor.progress()).sort((a, b) => a.partition - b.partition);
+  }
+
+  private actorFor(partition: number): PartitionActor {
+    let actor = this.actors.get(partition);
+    if (!actor) {
+      actor = new PartitionActor(partition, this.options, this.deps, this.previousStopped);
+      this.actors.set(partition, actor);
+    }
+    return actor;
+  }
+
+  private replaceActors(assigned: number[]): void {
+    const previous = [...this.actors.values()];
+    this.actors.clear();
+    this.previousStopped = Promise.all(
+      previous.map((actor) =>
+        actor
+          .stop()
+          .catch((error: unknown) =>
+            this.log.error({ err: error, partition: actor.partition }, 'stopping an actor failed'),
+          ),
+      ),
+    ).then(() => undefined);
+    for (const partition of assigned) this.actorFor(partition);
+  }
+}

@@ -1,0 +1,72 @@
+import type { Db } from '../infra/mongo.ts';
+import type { GenerationPointer, GenerationWatcher } from './generations.ts';
+import { type ViewCollections, viewCollections } from './view-store.ts';
+import { catalogStats, readShards, snapshotWatermark } from './views/catalog-stats/query.ts';
+import type { CatalogStats, StatsShard } from './views/catalog-stats/view.ts';
+import { priceHistoryOf } from './views/price-history/query.ts';
+import type { PriceHistoryDoc } from './views/price-history/view.ts';
+import { findProduct, type ListPage, type ListRequest, listProducts } from './views/products/query.ts';
+import type { ProductDoc } from './views/products/view.ts';
+
+/** Reads the views of the generation the pointer names; what the query API is built on. */
+export class ViewReader {
+  private shardCache: { generation: number; at: number; shards: Promise<StatsShard[]> } | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly watcher: GenerationWatcher,
+    /** How long superseded product versions are kept (the list cursor lifetime). */
+    private readonly versionTtlMs: number,
+    private readonly shardCacheMs = 200,
+  ) {}
+
+  get pointer(): GenerationPointer {
+    return this.watcher.pointer;
+  }
+
+  /** Whether a cursor's generation can still be read (the current one or the one before it). */
+  readable(generation: number): boolean {
+    const { current, previous } = this.watcher.pointer;
+    return generation === current || generation === previous;
+  }
+
+  private views(generation = this.watcher.pointer.current): ViewCollections {
+    return viewCollections(this.db, generation);
+  }
+
+  product(id: string): Promise<ProductDoc | null> {
+    return findProduct(this.views().products, id);
+  }
+
+  list(generation: number, request: ListRequest): Promise<ListPage> {
+    const { products, versions } = this.views(generation);
+    return listProducts(products, versions, request, this.versionTtlMs);
+  }
+
+  priceHistory(id: string): Promise<PriceHistoryDoc[]> {
+    return priceHistoryOf(this.views().history, id);
+  }
+
+  async stats(): Promise<CatalogStats> {
+    return catalogStats(await this.shards());
+  }
+
+  /** The snapshot instant for a new list pagination, and the generation it belongs to. */
+  async snapshot(): Promise<{ generation: number; at: Date }> {
+    const generation = this.watcher.pointer.current;
+    return { generation, at: snapshotWatermark(await this.shards(generation)) };
+  }
+
+  /** The stats shards, shared by concurrent requests for a moment: every list page and /stats reads them. */
+  shards(generation = this.watcher.pointer.current): Promise<StatsShard[]> {
+    const now = Date.now();
+    const cached = this.shardCache;
+    if (cached && cached.generation === generation && now - cached.at < this.shardCacheMs) return cached.shards;
+    const shards = readShards(this.views(generation).stats);
+    this.shardCache = { generation, at: now, shards };
+    shards.catch(() => {
+      if (this.shardCache?.shards === shards) this.shardCache = undefined;
+    });
+    return shards;
+  }
+}

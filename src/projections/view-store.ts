@@ -1,0 +1,184 @@
+import { MongoBulkWriteError } from 'mongodb';
+import { type Collection, type Db, duplicateKeyIndexes, isOnlyDuplicateKeys, type WriteGate } from '../infra/mongo.ts';
+import type { ChunkPlan } from './chunk-plan.ts';
+import { type ViewCollectionNames, viewCollectionNames } from './generations.ts';
+import type { ParkedEventDoc } from './parked.ts';
+import { emptyShard, type StatsShard, shardId } from './views/catalog-stats/view.ts';
+import type { PriceHistoryDoc } from './views/price-history/view.ts';
+import type { ProductVersionDoc } from './views/products/versions.ts';
+import type { ProductDoc } from './views/products/view.ts';
+
+export interface ViewCollections {
+  generation: number;
+  products: Collection<ProductDoc>;
+  versions: Collection<ProductVersionDoc>;
+  history: Collection<PriceHistoryDoc>;
+  stats: Collection<StatsShard>;
+  parked: Collection<ParkedEventDoc>;
+}
+
+export function viewCollections(db: Db, generation: number): ViewCollections {
+  const names: ViewCollectionNames = viewCollectionNames(generation);
+  return {
+    generation,
+    products: db.collection<ProductDoc>(names.products),
+    versions: db.collection<ProductVersionDoc>(names.versions),
+    history: db.collection<PriceHistoryDoc>(names.history),
+    stats: db.collection<StatsShard>(names.stats),
+    parked: db.collection<ParkedEventDoc>(names.parked),
+  };
+}
+
+/**
+ * Indexes a MongoDB needs for the list sorts and lookups. (FerretDB v1 keeps them but only uses the
+ * unique `_id` index, for inserts.)
+ */
+const INDEXES: { [K in keyof ViewCollectionNames]: Record<string, 1 | -1>[] } = {
+  products: [{ name: 1, id: 1 }, { 'price.amount': 1, id: 1 }, { updatedAt: 1, id: 1 }, { partition: 1 }],
+  versions: [{ partition: 1, pruneBucket: 1 }, { validTo: 1 }],
+  history: [{ productId: 1, version: 1 }],
+  stats: [],
+  parked: [{ partition: 1 }],
+};
+
+/** Creates a generation's collections and indexes, one at a time, before anything writes to them. */
+export async function ensureViewCollections(db: Db, generation: number): Promise<ViewCollections> {
+  const names = viewCollectionNames(generation);
+  const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+  for (const [view, name] of Object.entries(names) as [keyof ViewCollectionNames, string][]) {
+    if (!existing.has(name)) await db.createCollection(name);
+    for (const keys of INDEXES[view]) await db.collection(name).createIndex(keys);
+  }
+  return viewCollections(db, generation);
+}
+
+export interface PartitionSnapshot {
+  shard: StatsShard | null;
+  parked: ParkedEventDoc[];
+  products: ProductDoc[];
+  /** False when the partition holds more products than were loaded. */
+  complete: boolean;
+}
+
+/** The writes of the projection, one partition's documents at a time; its actor is the only caller. */
+export class ViewStore {
+  constructor(
+    readonly views: ViewCollections,
+    private readonly gate: WriteGate,
+  ) {}
+
+  async loadPartition(partition: number, productLimit: number): Promise<PartitionSnapshot> {
+    const { products, parked, stats } = this.views;
+    const [shard, parkedDocs, docs] = await Promise.all([
+      stats.findOne({ _id: shardId(partition) }),
+      parked.find({ partition }).toArray(),
+      products
+        .find({ partition })
+        .limit(productLimit + 1)
+        .toArray(),
+    ]);
+    const complete = docs.length <= productLimit;
+    return { shard, parked: parkedDocs, products: complete ? docs : docs.slice(0, productLimit), complete };
+  }
+
+  async loadProducts(ids: string[]): Promise<ProductDoc[]> {
+    if (ids.length === 0) return [];
+    return this.views.products.find({ _id: { $in: ids } }).toArray();
+  }
+
+  /**
+   * Writes a chunk so that a crash between any two steps is repaired by redelivery. First, together:
+   * the stats shard (guarded by offset) and the documents keyed by event or version. Then the product
+   * documents, which decide what redelivery applies again, so nothing they reflect can be missing
+   * elsewhere. Last, the clean-up of parked events they applied.
+   */
+  async writeChunk(plan: ChunkPlan): Promise<void> {
+    const { views } = this;
+    await settleAll([
+      this.writeShard(plan.shard),
+      this.insertIdempotent(views.parked, plan.parkedInserts),
+      this.insertIdempotent(views.history, plan.historyInserts),
+      this.insertVersions(plan.versionInserts),
+    ]);
+    await settleAll(
+      plan.products.map((doc) =>
+        this.gate.run(() => views.products.replaceOne({ _id: doc._id }, doc, { upsert: true })),
+      ),
+    );
+    if (plan.parkedDeletes.length > 0) {
+      await this.gate.run(() => views.parked.deleteMany({ _id: { $in: plan.parkedDeletes } }));
+    }
+  }
+
+  async writeShard(shard: StatsShard): Promise<void> {
+    await this.gate.run(() => this.views.stats.replaceOne({ _id: shard._id }, shard, { upsert: true }));
+  }
+
+  async deleteParked(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.gate.run(() => this.views.parked.deleteMany({ _id: { $in: ids } }));
+  }
+
+  /** Expires superseded versions by minute bucket: an equality filter FerretDB runs in PostgreSQL. */
+  async pruneVersions(partition: number, buckets: number[]): Promise<void> {
+    for (const pruneBucket of buckets) {
+      await this.gate.run(() => this.views.versions.deleteMany({ partition, pruneBucket }));
+    }
+  }
+
+  /** Slow on FerretDB (decodes the collection), so only at actor start, to catch buckets missed while down. */
+  async pruneVersionsBefore(partition: number, cutoff: Date): Promise<void> {
+    await this.gate.run(() => this.views.versions.deleteMany({ partition, validTo: { $lt: cutoff } }));
+  }
+
+  private async insertIdempotent<T extends { _id: string }>(collection: Collection<T>, docs: T[]): Promise<void> {
+    if (docs.length === 0) return;
+    try {
+      // biome-ignore lint/suspicious/noExplicitAny: the driver's OptionalUnlessRequiredId does not narrow generics
+      await this.gate.run(() => collection.insertMany(docs as any[], { ordered: false }));
+    } catch (error) {
+      // Keyed by event or version: a document already there was written by an earlier attempt.
+      if (!isOnlyDuplicateKeys(error)) throw error;
+    }
+  }
+
+  /**
+   * A version already stored by an interrupted attempt ends at that attempt's time; it must end at this
+   * one's, when the product document actually moves on, or a snapshot between the two would miss it.
+   */
+  private async insertVersions(docs: ProductVersionDoc[]): Promise<void> {
+    if (docs.length === 0) return;
+    const { versions } = this.views;
+    try {
+      await this.gate.run(() => versions.insertMany(docs, { ordered: false }));
+    } catch (error) {
+      if (!(error instanceof MongoBulkWriteError) || !isOnlyDuplicateKeys(error)) throw error;
+      for (const index of duplicateKeyIndexes(error)) {
+        const doc = docs[index] as ProductVersionDoc;
+        await this.gate.run(() => versions.replaceOne({ _id: doc._id }, doc));
+      }
+    }
+  }
+}
+
+/** Waits for every write before failing, so a retry never races a write still in flight. */
+async function settleAll(writes: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(writes);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
+ * A shard for every partition, before any actor writes: until a partition's actor has advanced its
+ * watermark, list snapshots wait for it rather than miss what it is about to write.
+ */
+export async function ensureShards(views: ViewCollections, partitions: number): Promise<void> {
+  const existing = new Set((await views.stats.find({}, { projection: { _id: 1 } }).toArray()).map((s) => s._id));
+  const missing = Array.from({ length: partitions }, (_, p) => emptyShard(p)).filter((s) => !existing.has(s._id));
+  if (missing.length === 0) return;
+  try {
+    await views.stats.insertMany(missing, { ordered: false });
+  } catch (error) {
+    // Another process created some of them at the same time.
+    if (!isOnlyDuplicateKeys(error)) throw error;
+  }
+}

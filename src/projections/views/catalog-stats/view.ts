@@ -1,0 +1,96 @@
+import type { ProductDoc } from '../products/view.ts';
+
+export const CATALOG_STATS = 'catalog_stats';
+
+/**
+ * Stock units and inventory value count active products only: a discontinued product can be neither
+ * reserved nor restocked, so its stock is no longer inventory the catalog sells.
+ */
+export interface CatalogStats {
+  activeProducts: number;
+  discontinuedProducts: number;
+  stockUnits: number;
+  /** Minor units per ISO 4217 currency. */
+  inventoryValue: Record<string, number>;
+}
+
+/**
+ * One shard per partition, written only by that partition's actor. `offset` is the last partition
+ * offset counted in the shard: a redelivered record at or below it adds nothing, so the sum stays exact
+ * under duplicates and crashes without a transaction. The shard is written before the product
+ * documents of a batch, so a product document never reflects an event the stats have not counted.
+ * `watermark` promises that every product version with `validFrom <= watermark` is written.
+ */
+export interface StatsShard extends CatalogStats {
+  _id: string;
+  partition: number;
+  offset: number;
+  watermark: Date;
+  lastEventAt: Date | null;
+  updatedAt: Date;
+}
+
+export const shardId = (partition: number): string => `p${partition}`;
+
+export const emptyStats = (): CatalogStats => ({
+  activeProducts: 0,
+  discontinuedProducts: 0,
+  stockUnits: 0,
+  inventoryValue: {},
+});
+
+export const emptyShard = (partition: number): StatsShard => ({
+  _id: shardId(partition),
+  partition,
+  offset: -1,
+  watermark: new Date(0),
+  lastEventAt: null,
+  updatedAt: new Date(0),
+  ...emptyStats(),
+});
+
+type Counted = Pick<ProductDoc, 'status' | 'stock' | 'price'>;
+
+/** What one product adds to the catalog totals. */
+export function contribution(product: Counted | null): CatalogStats {
+  if (product === null) return emptyStats();
+  if (product.status === 'discontinued') return { ...emptyStats(), discontinuedProducts: 1 };
+  return {
+    activeProducts: 1,
+    discontinuedProducts: 0,
+    stockUnits: product.stock,
+    inventoryValue: { [product.price.currency]: product.stock * product.price.amount },
+  };
+}
+
+export function addStats(a: CatalogStats, b: CatalogStats, sign: 1 | -1 = 1): CatalogStats {
+  const inventoryValue = { ...a.inventoryValue };
+  for (const [currency, value] of Object.entries(b.inventoryValue)) {
+    const total = (inventoryValue[currency] ?? 0) + sign * value;
+    if (total === 0) delete inventoryValue[currency];
+    else inventoryValue[currency] = total;
+  }
+  return {
+    activeProducts: a.activeProducts + sign * b.activeProducts,
+    discontinuedProducts: a.discontinuedProducts + sign * b.discontinuedProducts,
+    stockUnits: a.stockUnits + sign * b.stockUnits,
+    inventoryValue,
+  };
+}
+
+/** Totals after one product went from `before` to `after`. */
+export const applyChange = (stats: CatalogStats, before: Counted | null, after: Counted | null): CatalogStats =>
+  addStats(addStats(stats, contribution(after)), contribution(before), -1);
+
+export const sumShards = (shards: Iterable<CatalogStats>): CatalogStats => {
+  let total = emptyStats();
+  for (const shard of shards) total = addStats(total, shard);
+  return total;
+};
+
+export const countersOf = (shard: StatsShard): CatalogStats => ({
+  activeProducts: shard.activeProducts,
+  discontinuedProducts: shard.discontinuedProducts,
+  stockUnits: shard.stockUnits,
+  inventoryValue: { ...shard.inventoryValue },
+});

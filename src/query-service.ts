@@ -1,0 +1,125 @@
+import { createQueryApp } from './http/query/app.ts';
+import { close, listen, onShutdown } from './http/serve.ts';
+import { loadConfig, querySettings, splitList } from './infra/config.ts';
+import { createKafka } from './infra/kafka.ts';
+import { createLogger } from './infra/logger.ts';
+import { createRegistry } from './infra/metrics.ts';
+import { createMongo, pingMongo, viewsDb, WriteGate } from './infra/mongo.ts';
+import { DeadLetterSink } from './projections/dead-letters.ts';
+import { GenerationWatcher } from './projections/generations.ts';
+import { LiveProjections, type ProjectionSettings } from './projections/live-projections.ts';
+import { createProjectionMetrics } from './projections/metrics.ts';
+import { ProgressHub } from './projections/progress-hub.ts';
+import { RebuildJob } from './projections/rebuild-job.ts';
+import { ensureTopics } from './projections/topics.ts';
+import { ViewReader } from './projections/view-reader.ts';
+
+/** Polling interval of the views generation pointer (FerretDB has no change streams). */
+const GENERATION_POLL_MS = 1_000;
+/** How often an idle partition actor advances its list-snapshot watermark. */
+const WATERMARK_INTERVAL_MS = 1_000;
+/** Re-read interval of a read-your-writes wait when no local announcement comes. */
+const FALLBACK_POLL_MS = 250;
+
+const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
+  Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer in ${ms} ms`)), ms)),
+  ]);
+
+async function main(): Promise<void> {
+  const config = loadConfig(querySettings);
+  const logger = createLogger('query-service', config.LOG_LEVEL);
+  const registry = createRegistry('query-service');
+  const metrics = createProjectionMetrics(registry);
+
+  const mongo = createMongo(config.MONGO_URL, {
+    logger,
+    appName: 'query-service',
+    maxPoolSize: config.MONGO_POOL_SIZE,
+  });
+  await mongo.connect();
+  const db = viewsDb(mongo);
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'query-service', logger });
+  const admin = kafka.admin();
+  await admin.connect();
+  const partitions = await ensureTopics(admin, {
+    topic: config.KAFKA_TOPIC,
+    deadLetterTopic: config.KAFKA_DEAD_LETTER_TOPIC,
+    partitions: config.KAFKA_PARTITIONS,
+    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+  });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+
+  const fatal = (error: Error) => {
+    logger.fatal({ err: error }, 'projection cannot continue; exiting so that the process is restarted');
+    process.exit(1);
+  };
+  const watcher = await GenerationWatcher.start(db, GENERATION_POLL_MS, (error) =>
+    logger.warn({ err: error }, 'reading the views generation failed; retrying'),
+  );
+  const hub = new ProgressHub();
+  const settings: ProjectionSettings = {
+    topic: config.KAFKA_TOPIC,
+    baseGroup: config.KAFKA_CONSUMER_GROUP,
+    partitions,
+    batchSize: config.PROJECTION_BATCH_SIZE,
+    cacheSize: config.PROJECTION_CACHE_SIZE,
+    versionTtlMs: config.LIST_CURSOR_TTL_SECONDS * 1000,
+    watermarkIntervalMs: WATERMARK_INTERVAL_MS,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+  };
+  const projectionDeps = {
+    kafka,
+    db,
+    gate: new WriteGate(config.MONGO_MAX_WRITES),
+    deadLetters: new DeadLetterSink(producer, config.KAFKA_DEAD_LETTER_TOPIC),
+    metrics,
+    logger,
+  };
+  const live = new LiveProjections(settings, { ...projectionDeps, hub, watcher }, fatal);
+  const reader = new ViewReader(db, watcher, settings.versionTtlMs);
+
+  const app = createQueryApp({
+    logger,
+    registry,
+    products: { reader, hub, cursorTtlMs: settings.versionTtlMs, fallbackPollMs: FALLBACK_POLL_MS },
+    catalog: {
+      reader,
+      admin,
+      topic: config.KAFKA_TOPIC,
+      projection: () => ({ groupId: live.groupId, local: live.progress() }),
+    },
+    health: {
+      registry,
+      checks: {
+        mongodb: () => pingMongo(mongo),
+        kafka: () => withTimeout(admin.describeCluster(), 2_000, 'kafka').then(() => undefined),
+        projection: async () => {
+          if (!live.joined) throw new Error('has not joined its consumer group yet');
+        },
+      },
+    },
+    admin: {
+      tokens: splitList(config.ADMIN_API_TOKENS),
+      rebuild: new RebuildJob(settings, { ...projectionDeps, admin }),
+    },
+  });
+  const server = await listen(app, config.HOST, config.QUERY_PORT, logger);
+  await live.start();
+
+  onShutdown(logger, async () => {
+    await close(server);
+    await live.stop();
+    watcher.stop();
+    await producer.disconnect();
+    await admin.disconnect();
+    await mongo.close();
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Producer } from 'kafkajs';
+import { defaultPartitioner, eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
+import { catalogEvents } from './support/catalog.ts';
+import { privateEventStore, runVerify } from './support/event-store.ts';
+import { createTopics, publish, removeFromKafka, storeEvents } from './support/events.ts';
+import { getJson, mongoUrlFor, type QueryService, startQueryService } from './support/service.ts';
+
+const topic = uniqueName('q-group');
+const deadLetterTopic = `${topic}.dlq`;
+const database = uniqueName('q_group').replaceAll('-', '_');
+const kafka = kafkaClient('query-group-test');
+const admin = kafka.admin();
+const mongo = mongoClient();
+let producer: Producer;
+let store: Awaited<ReturnType<typeof privateEventStore>>;
+const services: QueryService[] = [];
+// A cache far smaller than a partition's products: documents are evicted and read back all along.
+const options = { topic, deadLetterTopic, group: topic, database, partitions: 6, env: { PROJECTION_CACHE_SIZE: '20' } };
+
+type Status = { totalLag: number; partitions: { partition: number; ownedHere: boolean }[] };
+const owned = async (service: QueryService) =>
+  (await getJson<Status>(`${service.url}/projections`)).body.partitions
+    .filter((p) => p.ownedHere)
+    .map((p) => p.partition);
+
+before(async () => {
+  await admin.connect();
+  await createTopics(admin, [
+    { topic, partitions: 6 },
+    { topic: deadLetterTopic, partitions: 1 },
+  ]);
+  producer = kafka.producer({ createPartitioner: defaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  store = await privateEventStore();
+});
+
+after(async () => {
+  for (const service of services) await service.kill();
+  await producer?.disconnect();
+  await removeFromKafka(admin, [topic, deadLetterTopic], [topic]);
+  await admin.disconnect();
+  await mongo.db(database).dropDatabase();
+  await mongo.close();
+  await store?.drop();
+});
+
+test('two query services in one group share the partitions, survive losing one, and end verify-clean (small cache)', async () => {
+  const events = catalogEvents(300, 8);
+  await storeEvents(store.sql, events);
+  const [a, b] = await Promise.all([startQueryService(options), startQueryService(options)]);
+  services.push(a as QueryService, b as QueryService);
+  if (!a || !b) throw new Error('services did not start');
+
+  const shared = await eventually(
+    async () => {
+      const [mine, theirs] = await Promise.all([owned(a), owned(b)]);
+      const all = [...mine, ...theirs].sort();
+      return mine.length > 0 && theirs.length > 0 && all.join() === '0,1,2,3,4,5' ? { mine, theirs } : undefined;
+    },
+    { timeoutMs: 60_000, what: 'both members to own partitions' },
+  );
+  assert.equal(shared.mine.filter((p) => shared.theirs.includes(p)).length, 0, 'no partition has two owners');
+
+  await publish(producer, topic, events.slice(0, 1200), 100);
+  await b.kill();
+  await publish(producer, topic, events.slice(1200), 100);
+  await eventually(async () => (await owned(a)).length === 6, { timeoutMs: 60_000, what: 'the survivor to own all' });
+  await eventually(async () => (await getJson<Status>(`${a.url}/projections`)).body.totalLag === 0, {
+    timeoutMs: 240_000,
+    intervalMs: 500,
+    what: 'lag 0',
+  });
+
+  const verify = await runVerify({ DATABASE_URL: store.url, MONGO_URL: mongoUrlFor(database) }, 30_000);
+  assert.equal(verify.code, 0, verify.output);
+  assert.match(verify.output, /verify: clean\. 2400 events, 300 products/);
+});

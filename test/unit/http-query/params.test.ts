@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { Hono } from 'hono';
+import { problemHandler } from '../../../src/http/problem.ts';
+import { encodeCursor, queryDigest } from '../../../src/http/query/cursor.ts';
+import { productRoutes } from '../../../src/http/query/product-routes.ts';
+import { createLogger } from '../../../src/infra/logger.ts';
+import { ProgressHub } from '../../../src/projections/progress-hub.ts';
+import type { ViewReader } from '../../../src/projections/view-reader.ts';
+
+/** Every request here must be refused before any view is read. */
+const untouchable = new Proxy({} as ViewReader, {
+  get(_, property) {
+    throw new Error(`the view reader was used (${String(property)}) although the request is invalid`);
+  },
+});
+
+const logger = createLogger('test', 'silent');
+const app = new Hono();
+app.route('/', productRoutes({ reader: untouchable, hub: new ProgressHub(), cursorTtlMs: 60_000, fallbackPollMs: 50 }));
+app.onError(problemHandler(() => logger));
+
+async function problem(
+  path: string,
+): Promise<{ status: number; type: string; errors: { path: string; message: string }[] }> {
+  const response = await app.request(path);
+  assert.equal(response.headers.get('content-type'), 'application/problem+json');
+  const body = (await response.json()) as { type: string; errors?: { path: string; message: string }[] };
+  return { status: response.status, type: body.type, errors: body.errors ?? [] };
+}
+
+const id = randomUUID();
+
+describe('query parameters are validated like bodies', () => {
+  test('a product id that is not a UUID is a 422 naming the path parameter', async () => {
+    const answer = await problem('/products/not-a-uuid');
+    assert.equal(answer.status, 422);
+    assert.equal(answer.type, '/problems/validation-failed');
+    assert.deepEqual(answer.errors, [{ path: '/id', message: 'must be a UUID' }]);
+  });
+
+  test('operator objects are unknown parameters, never MongoDB operators', async () => {
+    for (const query of ['minPrice[$gt]=0', 'status[$ne]=active', '$where=1', 'q[$regex]=.*']) {
+      const answer = await problem(`/products?${query}`);
+      assert.equal(answer.status, 422, query);
+      assert.equal(answer.errors[0]?.message, 'is not an allowed field', query);
+    }
+  });
+
+  test('out-of-range, non-integer and badly formed values are refused with the parameter named', async () => {
+    const cases: [string, string][] = [
+      ['/products?limit=0', '/limit'],
+      ['/products?limit=101', '/limit'],
+      ['/products?limit=1.5', '/limit'],
+      ['/products?minPrice=-1', '/minPrice'],
+      ['/products?maxPrice=1e3', '/maxPrice'],
+      ['/products?currency=eur', '/currency'],
+      ['/products?sort=random', '/sort'],
+      ['/products?status=gone', '/status'],
+      [`/products?q=${'x'.repeat(201)}`, '/q'],
+      [`/products/${id}?minVersion=0`, '/minVersion'],
+      [`/products/${id}?maxWaitMs=10001`, '/maxWaitMs'],
+      [`/products/${id}?maxWaitMs=abc`, '/maxWaitMs'],
+      [`/products/${id}?verbose=1`, '/verbose'],
+      [`/products/${id}/price-history?limit=1`, '/limit'],
+    ];
+    for (const [path, field] of cases) {
+      const answer = await problem(path);
+      assert.equal(answer.status, 422, path);
+      assert.deepEqual(
+        answer.errors.map((e) => e.path),
+        [field],
+        path,
+      );
+    }
+  });
+
+  test('a parameter given twice is refused', async () => {
+    const answer = await problem('/products?status=active&status=discontinued');
+    assert.equal(answer.status, 422);
+    assert.deepEqual(answer.errors, [{ path: '/status', message: 'must be given once' }]);
+  });
+
+  test('a price range whose maximum is below its minimum is refused', async () => {
+    const answer = await problem('/products?minPrice=500&maxPrice=100');
+    assert.equal(answer.status, 422);
+    assert.equal(answer.errors[0]?.path, '/maxPrice');
+  });
+
+  test('a cursor that does not decode, or belongs to another sort or other filters, is refused', async () => {
+    const cursor = encodeCursor(
+      {
+        generation: 1,
+        snapshot: new Date(),
+        query: queryDigest('name', { status: 'active' }),
+        after: { key: 'a', id },
+      },
+      'name',
+    );
+    const garbage = await problem('/products?cursor=garbage');
+    assert.equal(garbage.status, 422);
+    assert.equal(garbage.errors[0]?.path, '/cursor');
+    const otherSort = await problem(`/products?sort=price&status=active&cursor=${cursor}`);
+    assert.match(otherSort.errors[0]?.message ?? '', /another sort/);
+    const otherFilters = await problem(`/products?status=discontinued&cursor=${cursor}`);
+    assert.match(otherFilters.errors[0]?.message ?? '', /other filters/);
+  });
+});

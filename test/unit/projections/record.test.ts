@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { decodeRecord } from '../../../src/projections/record.ts';
+import { kafkaMessage, StreamBuilder } from './stream-builder.ts';
+
+const reasonOf = (message: ReturnType<typeof kafkaMessage>) => {
+  const decoded = decodeRecord(message);
+  return decoded.kind === 'poison' ? decoded.reason : 'event';
+};
+
+describe('decoding a record', () => {
+  test('a well-formed envelope keyed by its aggregate id is an event', () => {
+    const stream = new StreamBuilder();
+    const created = stream.created();
+    const decoded = decodeRecord(kafkaMessage(created, 7));
+    assert.equal(decoded.kind, 'event');
+    assert.equal(decoded.offset, 7);
+    if (decoded.kind === 'event') assert.deepEqual(decoded.envelope, created);
+  });
+
+  test('unparseable JSON, a broken envelope, an unknown type, a newer schema and bad data are each poison', () => {
+    const stream = new StreamBuilder();
+    const created = stream.created();
+    assert.equal(reasonOf(kafkaMessage('{not json', 0, stream.id)), 'unparseable');
+    assert.equal(reasonOf(kafkaMessage({ ...created, aggregateId: 'nope' }, 0, 'nope')), 'invalid-envelope');
+    assert.equal(reasonOf(kafkaMessage({ ...created, type: 'ProductTeleported' }, 0)), 'unknown-type');
+    assert.equal(reasonOf(kafkaMessage({ ...created, schemaVersion: 2 }, 0)), 'unsupported-schema-version');
+    assert.equal(reasonOf(kafkaMessage({ ...created, data: { ...created.data, stock: -1 } }, 0)), 'schema-violation');
+    assert.equal(reasonOf(kafkaMessage({ ...created, data: { ...created.data, extra: 1 } }, 0)), 'schema-violation');
+  });
+
+  test('a record keyed by another id is poison: it would sit in the wrong partition and have two writers', () => {
+    const created = new StreamBuilder().created();
+    assert.equal(reasonOf(kafkaMessage(created, 0, new StreamBuilder().id)), 'key-mismatch');
+  });
+
+  test('a creation must be version 1 and version 1 must be a creation', () => {
+    const stream = new StreamBuilder();
+    const created = stream.created();
+    const restocked = stream.restocked(1);
+    assert.equal(reasonOf(kafkaMessage({ ...created, version: 2 }, 0)), 'invalid-stream-position');
+    assert.equal(reasonOf(kafkaMessage({ ...restocked, version: 1 }, 0)), 'invalid-stream-position');
+  });
+});
