@@ -9,8 +9,10 @@ const root = new URL('..', import.meta.url).pathname;
 const lock = join(root, 'package-lock.json');
 const stamp = join(root, 'node_modules', '.cqrs-catalog-deps');
 
+// Only what decides the installed packages counts: editing a script must not reinstall.
+const { dependencies, devDependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const wanted = createHash('sha256')
-  .update(readFileSync(join(root, 'package.json')))
+  .update(JSON.stringify({ dependencies, devDependencies }))
   .update(existsSync(lock) ? readFileSync(lock) : '')
   .digest('hex');
 const current = existsSync(stamp) ? readFileSync(stamp, 'utf8') : '';

@@ -1,4 +1,4 @@
-import { MongoBulkWriteError } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import { type Collection, type Db, duplicateKeyIndexes, isOnlyDuplicateKeys, type WriteGate } from '../infra/mongo.ts';
 import type { ChunkPlan } from './chunk-plan.ts';
 import { type ViewCollectionNames, viewCollectionNames } from './generations.ts';
@@ -46,10 +46,21 @@ export async function ensureViewCollections(db: Db, generation: number): Promise
   const names = viewCollectionNames(generation);
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
   for (const [view, name] of Object.entries(names) as [keyof ViewCollectionNames, string][]) {
-    if (!existing.has(name)) await db.createCollection(name);
+    if (!existing.has(name)) await createCollectionOnce(db, name);
     for (const keys of INDEXES[view]) await db.collection(name).createIndex(keys);
   }
   return viewCollections(db, generation);
+}
+
+const NAMESPACE_EXISTS = 48;
+
+/** Another process starting at the same moment may create it first; that is the outcome wanted. */
+async function createCollectionOnce(db: Db, name: string): Promise<void> {
+  try {
+    await db.createCollection(name);
+  } catch (error) {
+    if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
+  }
 }
 
 export interface PartitionSnapshot {

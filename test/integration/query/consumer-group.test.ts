@@ -49,8 +49,13 @@ after(async () => {
 test('two query services in one group share the partitions, survive losing one, and end verify-clean (small cache)', async () => {
   const events = catalogEvents(300, 8);
   await storeEvents(store.sql, events);
-  const [a, b] = await Promise.all([startQueryService(options), startQueryService(options)]);
-  services.push(a as QueryService, b as QueryService);
+  // Started together, as replicas are: both race to create the generation's collections.
+  const start = async () => {
+    const service = await startQueryService(options);
+    services.push(service);
+    return service;
+  };
+  const [a, b] = await Promise.all([start(), start()]);
   if (!a || !b) throw new Error('services did not start');
 
   const shared = await eventually(

@@ -53,15 +53,25 @@ export async function storeEvents(sql: Sql, events: ProductEnvelope[]): Promise<
 }
 
 /**
- * Deletes what a test created on the cluster: its consumer groups (`<group>.g<n>` per views
- * generation) and its topics. A failure is reported, not thrown: the assertions already ran.
+ * Deletes what a test created on the cluster: its topics and its consumer groups (`<group>.g<n>` per
+ * views generation). A member killed with SIGKILL stays in its group until its session times out, so
+ * group deletion is retried for a while. A failure is reported, not thrown: the assertions already ran.
  */
 export async function removeFromKafka(admin: Admin, topics: string[], groups: string[]): Promise<void> {
-  const listed = new Set((await admin.listGroups()).groups.map((g) => g.groupId));
-  const ours = groups.flatMap((base) => [...listed].filter((id) => id === base || id.startsWith(`${base}.g`)));
   try {
-    if (ours.length > 0) await admin.deleteGroups(ours);
     await admin.deleteTopics({ topics });
+    const listed = (await admin.listGroups()).groups.map((g) => g.groupId);
+    const ours = listed.filter((id) => groups.some((base) => id === base || id.startsWith(`${base}.g`)));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        if (ours.length > 0) await admin.deleteGroups(ours);
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
   } catch (error) {
     console.warn(`# cleanup of ${topics.join(', ')} incomplete: ${(error as Error).message}`);
   }
