@@ -43,7 +43,11 @@ async function install(): Promise<void> {
 }
 
 async function ping(): Promise<boolean> {
-  const client = new MongoClient(urls.mongo, { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000, socketTimeoutMS: 3000 });
+  const client = new MongoClient(urls.mongo, {
+    serverSelectionTimeoutMS: 2000,
+    connectTimeoutMS: 2000,
+    socketTimeoutMS: 3000,
+  });
   try {
     await client.connect();
     const reply = await client.db('admin').command({ ping: 1 });
