@@ -27,7 +27,8 @@ async function main(): Promise<number> {
   const mongo = createMongo(config.MONGO_URL, { logger, appName: 'rebuild', maxPoolSize: config.MONGO_POOL_SIZE });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'rebuild', logger });
   const admin = kafka.admin();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // Dead letters: acks=all without kafkajs's idempotent mode, for the reason given in src/infra/outbox/relay.ts.
+  const producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1 });
   await Promise.all([mongo.connect(), admin.connect(), producer.connect()]);
   try {
     const partitions = await ensureTopics(admin, {

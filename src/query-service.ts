@@ -49,7 +49,8 @@ async function main(): Promise<void> {
     partitions: config.KAFKA_PARTITIONS,
     replicationFactor: config.KAFKA_REPLICATION_FACTOR,
   });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // Dead letters: acks=all without kafkajs's idempotent mode, for the reason given in src/infra/outbox/relay.ts.
+  const producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1 });
   await producer.connect();
 
   const fatal = (error: Error) => {
