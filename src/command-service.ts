@@ -132,15 +132,12 @@ const app = commandApp({
   tokens: splitList(config.COMMAND_API_TOKENS),
   logger,
   registry,
-  readiness: [
-    {
-      name: 'postgres',
-      check: async () => {
-        if (!migrated) throw new Error('schema not migrated yet');
-        await sql`select 1`;
-      },
+  readiness: {
+    postgres: async () => {
+      if (!migrated) throw new Error('schema not migrated yet');
+      await sql`select 1`;
     },
-  ],
+  },
   dispatch,
   findIdempotencyRecord: (key) => findIdempotencyRecord(sql, key),
   readEvents: (id) => readStream(sql, id),

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Logger } from '../../infra/logger.ts';
 import type { Registry } from '../../infra/metrics.ts';
-import { type DependencyCheck, healthRoutes } from '../health.ts';
+import { healthRoutes, type ReadinessCheck } from '../health.ts';
 import { bearerAuth } from '../middleware/bearer-auth.ts';
 import { correlationId } from '../middleware/correlation-id.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
@@ -14,7 +14,7 @@ export interface CommandAppDeps extends ProductRoutesDeps {
   tokens: readonly string[];
   logger: Logger;
   registry: Registry;
-  readiness: DependencyCheck[];
+  readiness: Record<string, ReadinessCheck>;
 }
 
 /** The command service's HTTP application; tests drive it with `app.request()`. */
@@ -26,7 +26,7 @@ export function commandApp(deps: CommandAppDeps): Hono {
   });
   app.use(correlationId(deps.logger));
   app.use(requestMetrics(deps.registry));
-  app.route('/', healthRoutes(deps.readiness, deps.registry));
+  app.route('/', healthRoutes({ registry: deps.registry, checks: deps.readiness }));
   app.get('/openapi.json', (c) => c.json(commandOpenApi));
   app.get('/docs', (c) => c.html(docsPage('cqrs-catalog command API')));
   app.use('/products', bearerAuth(deps.tokens));

@@ -2,12 +2,12 @@ import { Hono } from 'hono';
 import type { Logger } from '../../infra/logger.ts';
 import type { Registry } from '../../infra/metrics.ts';
 import { isMongoUnavailable } from '../../infra/mongo.ts';
+import { type HealthRoutesDeps, healthRoutes } from '../health.ts';
 import { correlationId } from '../middleware/correlation-id.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
 import { ProblemError, problemHandler, problemResponse } from '../problem.ts';
 import { type AdminRoutesDeps, adminRoutes } from './admin-routes.ts';
 import { type CatalogRoutesDeps, catalogRoutes } from './catalog-routes.ts';
-import { type HealthRoutesDeps, healthRoutes } from './health-routes.ts';
 import { docsRoutes } from './openapi.ts';
 import { type ProductRoutesDeps, productRoutes } from './product-routes.ts';
 

@@ -36,7 +36,7 @@ function build() {
     tokens: [token],
     logger: createLogger('test', 'silent'),
     registry: createRegistry('test'),
-    readiness: [],
+    readiness: {},
     dispatch: (task) => actors.get(task.productId).tell(task),
     findIdempotencyRecord: async (key) => store.idempotencyRecord(key),
     readEvents: (id) => store.readStream(id),
