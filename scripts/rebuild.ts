@@ -1,5 +1,5 @@
 import { loadConfig, querySettings } from '../src/infra/config.ts';
-import { createKafka } from '../src/infra/kafka.ts';
+import { createKafka, createProducer } from '../src/infra/kafka.ts';
 import { createLogger } from '../src/infra/logger.ts';
 import { createRegistry } from '../src/infra/metrics.ts';
 import { createMongo, viewsDb, WriteGate } from '../src/infra/mongo.ts';
@@ -27,8 +27,7 @@ async function main(): Promise<number> {
   const mongo = createMongo(config.MONGO_URL, { logger, appName: 'rebuild', maxPoolSize: config.MONGO_POOL_SIZE });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'rebuild', logger });
   const admin = kafka.admin();
-  // Dead letters: acks=all without kafkajs's idempotent mode, for the reason given in src/infra/outbox/relay.ts.
-  const producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1 });
+  const producer = createProducer(kafka);
   await Promise.all([mongo.connect(), admin.connect(), producer.connect()]);
   try {
     const partitions = await ensureTopics(admin, {

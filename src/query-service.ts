@@ -1,7 +1,7 @@
 import { createQueryApp } from './http/query/app.ts';
 import { close, listen, onShutdown } from './http/serve.ts';
 import { loadConfig, querySettings, splitList } from './infra/config.ts';
-import { createKafka } from './infra/kafka.ts';
+import { createKafka, createProducer } from './infra/kafka.ts';
 import { createLogger } from './infra/logger.ts';
 import { createRegistry } from './infra/metrics.ts';
 import { createMongo, pingMongo, viewsDb, WriteGate } from './infra/mongo.ts';
@@ -49,8 +49,7 @@ async function main(): Promise<void> {
     partitions: config.KAFKA_PARTITIONS,
     replicationFactor: config.KAFKA_REPLICATION_FACTOR,
   });
-  // Dead letters: acks=all without kafkajs's idempotent mode, for the reason given in src/infra/outbox/relay.ts.
-  const producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1 });
+  const producer = createProducer(kafka);
   await producer.connect();
 
   const fatal = (error: Error) => {

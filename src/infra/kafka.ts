@@ -1,7 +1,5 @@
-import { Kafka, type KafkaConfig, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, type KafkaConfig, logLevel, Partitioners, type Producer, type ProducerRecord } from 'kafkajs';
 import type { Logger } from './logger.ts';
-
-export { Partitioners };
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -30,6 +28,56 @@ export function createKafka(
         log[levels[level] ?? 'info']({ ...extra }, message),
     ...rest,
   });
+}
+
+/**
+ * The producer every part of the project publishes with: acks=all is given per send, one request in
+ * flight per broker (per-partition order), Java's partitioner, and no kafkajs retries (see
+ * `sendWhole`). Not kafkajs's idempotent mode: in a CI run it acknowledged a batch that never reached
+ * the log (kafkajs calls that mode experimental; tulios/kafkajs#1005 reports the same).
+ */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: false,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: 0 },
+  });
+}
+
+export interface SendWholeOptions {
+  attempts?: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Sends a record with acks=all and retries by sending the whole record again. kafkajs 2.2.4 retries a
+ * send broker by broker and remembers which brokers already answered; when a partition's leadership
+ * moves to one of those between attempts, that partition's messages are never sent again and `send`
+ * still resolves (tulios/kafkajs#1798). That silently dropped events in CI while a broker stopped.
+ * Resending everything costs duplicates, which every consumer drops by aggregate version; a gap
+ * would be lost data. Throws the last error once `attempts` sends have failed.
+ */
+export async function sendWhole(
+  producer: Producer,
+  record: ProducerRecord,
+  options: SendWholeOptions = {},
+): Promise<void> {
+  const { attempts = 8, initialDelayMs = 100, maxDelayMs = 3000, signal } = options;
+  let delay = initialDelayMs;
+  for (let attempt = 1; ; attempt += 1) {
+    signal?.throwIfAborted();
+    try {
+      await producer.send({ ...record, acks: -1 });
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, maxDelayMs);
+  }
 }
 
 /** Kafka record headers of an event, as DESIGN.md section 2 lists them. */

@@ -1,4 +1,5 @@
 import type { IHeaders, Producer } from 'kafkajs';
+import { sendWhole } from '../infra/kafka.ts';
 import type { PoisonRecord } from './chunk-plan.ts';
 
 /** Headers a dead letter carries besides the original record's own. */
@@ -13,8 +14,8 @@ export const DEAD_LETTER_HEADERS = {
 } as const;
 
 /**
- * Sends poison records, byte for byte, to the dead-letter topic with why and where from. The producer is
- * idempotent with acks=all: the partition's offset is committed only after the broker has them.
+ * Sends poison records, byte for byte, to the dead-letter topic with why and where from, with acks=all
+ * (`sendWhole`): the partition's offset is committed only after the brokers have them.
  */
 export class DeadLetterSink {
   constructor(
@@ -25,9 +26,8 @@ export class DeadLetterSink {
   async send(sourceTopic: string, partition: number, groupId: string, records: PoisonRecord[]): Promise<void> {
     if (records.length === 0) return;
     const failedAt = new Date().toISOString();
-    await this.producer.send({
+    await sendWhole(this.producer, {
       topic: this.topic,
-      acks: -1,
       messages: records.map(({ message, reason, detail, offset }) => ({
         key: message.key,
         value: message.value,

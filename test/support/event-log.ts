@@ -112,7 +112,7 @@ export async function readTopicUntil(
     await eventually(async () => missing === 0, {
       timeoutMs,
       intervalMs: 250,
-      what: `every committed event on ${topic} (${missing} still missing)`,
+      what: `every committed event on ${topic}`,
     }).catch((error: Error) => {
       const sample = [...wanted].filter(([, s]) => s.size > 0).slice(0, 3);
       throw new Error(

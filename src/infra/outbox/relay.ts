@@ -1,7 +1,6 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
 import { OUTBOX_CHANNEL } from '../event-store/append.ts';
-import { EVENT_HEADERS } from '../kafka.ts';
+import { createProducer, EVENT_HEADERS, sendWhole } from '../kafka.ts';
 import type { Logger } from '../logger.ts';
 import type { Sql } from '../postgres.ts';
 
@@ -23,8 +22,9 @@ const LEADER_LOCK = 0x636174616c6f67n;
  * The transactional outbox relay. Exactly one process is leader at a time (a session-level
  * PostgreSQL advisory lock on a dedicated connection: if that process or connection dies, the lock
  * is released and a standby takes over). The leader publishes queued events in position order with
- * an acks=all producer (one request in flight), keyed by product id, then removes them from the outbox. A crash
- * between publish and removal republishes a few events; consumers ignore them by version.
+ * the project's acks=all producer (see `sendWhole`), keyed by product id, then removes them from the
+ * outbox. A crash between publish and removal, or a resent batch, republishes a few events; consumers
+ * ignore them by version.
  * NOTIFY wakes it right after a commit; polling covers a lost notification.
  */
 export class OutboxRelay {
@@ -33,12 +33,12 @@ export class OutboxRelay {
   private loop: Promise<void> | undefined;
   /** Rejects when `stop()` is called, cutting short a Kafka connect or send that is still retrying. */
   private readonly stopping: Promise<never>;
-  private abort: (reason: Error) => void = () => {};
+  private readonly abort = new AbortController();
   leader = false;
 
   constructor(private readonly options: RelayOptions) {
     this.stopping = new Promise<never>((_, reject) => {
-      this.abort = reject;
+      this.abort.signal.addEventListener('abort', () => reject(this.abort.signal.reason));
     });
     this.stopping.catch(() => {});
   }
@@ -64,7 +64,7 @@ export class OutboxRelay {
   async stop(graceMs = 3000): Promise<void> {
     this.stopped = true;
     this.wake?.();
-    this.abort(new Error('the outbox relay is stopping'));
+    this.abort.abort(new Error('the outbox relay is stopping'));
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, graceMs);
@@ -119,16 +119,7 @@ export class OutboxRelay {
       this.leader = true;
       logger.info('outbox relay is the leader');
       const listener = await sql.listen(OUTBOX_CHANNEL, this.onNotify);
-      // Not kafkajs's idempotent mode: in a CI run it acknowledged a whole batch that never reached
-      // the log (kafkajs marks that mode experimental; tulios/kafkajs#1005 reports the same silent
-      // loss). acks=all with one request in flight keeps per-partition order across retries, and
-      // the duplicates a retry can cause are dropped by the projections' version guard.
-      const producer = this.options.kafka.producer({
-        idempotent: false,
-        maxInFlightRequests: 1,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        retry: { retries: 5, initialRetryTime: 200 },
-      });
+      const producer = createProducer(this.options.kafka);
       try {
         await this.unlessStopped(producer.connect());
         await this.publishUntilStopped(producer, async () => {
@@ -190,7 +181,7 @@ export class OutboxRelay {
         };
       });
       try {
-        await this.unlessStopped(producer.send({ topic, acks: -1, messages }));
+        await this.unlessStopped(sendWhole(producer, { topic, messages }, { signal: this.abort.signal }));
       } catch (error) {
         // A fresh producer (and a fresh leadership round) after a failed send: the batch is sent
         // again from the outbox, whatever part of it the broker had already taken.

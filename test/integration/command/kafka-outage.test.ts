@@ -3,14 +3,15 @@ import { after, before, test } from 'node:test';
 import { kafkaNode } from '../../../scripts/stack/kafka.ts';
 import { kafkaNodes } from '../../../scripts/stack/paths.ts';
 import { type CommandService, startCommandService, stopAll } from '../../support/command-service.ts';
-import { eventually, sqlClient } from '../../support/env.ts';
+import { eventually, kafkaClient, sqlClient, uniqueName } from '../../support/env.ts';
 import { assertContiguous, assertTopicMatchesStore, readTopicUntil, storedEvents } from '../../support/event-log.ts';
 import { assertAcknowledgedStored, createProducts, WriteLoad } from '../../support/write-load.ts';
 
 /**
- * Kafka down: every broker is stopped while the command service keeps writing. Writes still
- * succeed (the outbox holds the events), and once the brokers are back every event arrives, in
- * version order per key. The brokers are started again in `after`, whatever happened.
+ * Kafka in trouble while the command service keeps writing: brokers restarted one at a time (the
+ * partition leaders move under the relay's sends), then every broker stopped at once (writes still
+ * succeed, the outbox holds the events). Either way every event arrives, in version order per key.
+ * The brokers are started again in `after`, whatever happened.
  */
 
 const topic = process.env.KAFKA_TOPIC ?? 'product-events';
@@ -52,6 +53,56 @@ async function relayLeader(service: CommandService): Promise<boolean> {
   const res = await fetch(`${service.url}/metrics`);
   return /^outbox_relay_leader(?:\{[^}]*\})? 1$/m.test(await res.text());
 }
+
+/** Until every partition of the topic has `nodeId` back in its ISR, so that stopping the next broker leaves two in sync. */
+async function backInSync(nodeId: number): Promise<void> {
+  const admin = kafkaClient(uniqueName('isr-check')).admin();
+  await admin.connect();
+  try {
+    await eventually(
+      async () => {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        return (topics[0]?.partitions ?? []).every((p) => p.isr.includes(nodeId));
+      },
+      { timeoutMs: 120_000, intervalMs: 1000, what: `broker ${nodeId} in the ISR of every partition of ${topic}` },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+test('with the brokers restarted one at a time during writes, no event is lost while partition leaders move', async (t) => {
+  // Enough products for the relay's batches to span every partition, hence every broker.
+  const ids = await createProducts(svc, 48);
+  const load = new WriteLoad(() => svc, ids, { concurrency: 8, maxRequests: 20_000, pauseMs: 10 });
+  const restarts: string[] = [];
+  try {
+    for (const [i, broker] of brokers.entries()) {
+      await load.answers(150, 30_000);
+      const started = Date.now();
+      await broker.stop();
+      await load.answers(150, 30_000);
+      await broker.start();
+      await eventually(broker.healthy, { timeoutMs: 180_000, intervalMs: 1000, what: `${broker.name} healthy` });
+      await backInSync(i + 1);
+      restarts.push(`${broker.name} ${Date.now() - started} ms`);
+    }
+    await load.answers(150, 30_000);
+  } finally {
+    await load.stop();
+  }
+  const { result } = load;
+  assert.deepEqual([...result.statuses.keys()].sort(), ['200', '201'], JSON.stringify([...result.statuses]));
+
+  const stored = await storedEvents(sql, ids);
+  assertContiguous(stored);
+  assertAcknowledgedStored(stored, result);
+  const records = await readTopicUntil(topic, stored, { timeoutMs: 120_000 });
+  const { records: count, duplicates } = assertTopicMatchesStore(stored, records);
+  t.diagnostic(
+    `${result.acknowledged.length} writes; restarts ${restarts.join(', ')}; ${count} records, ${duplicates} duplicates`,
+  );
+});
 
 test('with every Kafka broker stopped during writes, writes still succeed and wait in the outbox; all arrive in order once Kafka is back', async (t) => {
   const ids = await createProducts(svc, 10);

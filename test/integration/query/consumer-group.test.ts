@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Producer } from 'kafkajs';
-import { defaultPartitioner, eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
+import { createProducer } from '../../../src/infra/kafka.ts';
+import { eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
 import { catalogEvents } from './support/catalog.ts';
 import { privateEventStore, runVerify } from './support/event-store.ts';
 import { createTopics, publish, removeFromKafka, storeEvents } from './support/events.ts';
@@ -31,7 +32,7 @@ before(async () => {
     { topic, partitions: 6 },
     { topic: deadLetterTopic, partitions: 1 },
   ]);
-  producer = kafka.producer({ createPartitioner: defaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  producer = createProducer(kafka);
   await producer.connect();
   store = await privateEventStore();
 });

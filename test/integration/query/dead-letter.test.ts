@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Consumer, Producer } from 'kafkajs';
+import { createProducer } from '../../../src/infra/kafka.ts';
 import { DEAD_LETTER_HEADERS } from '../../../src/projections/dead-letters.ts';
-import { defaultPartitioner, eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
+import { eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
 import { createTopics, publish, recordOf, removeFromKafka } from './support/events.ts';
 import { getJson, type QueryService, startQueryService } from './support/service.ts';
@@ -31,7 +32,7 @@ before(async () => {
     { topic, partitions: 1 },
     { topic: deadLetterTopic, partitions: 1 },
   ]);
-  producer = kafka.producer({ createPartitioner: defaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  producer = createProducer(kafka);
   await producer.connect();
   consumer = kafka.consumer({ groupId: readerGroup });
   await consumer.connect();

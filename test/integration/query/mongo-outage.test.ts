@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Producer } from 'kafkajs';
-import { defaultPartitioner, eventually, kafkaClient, mongoClient, mongoUrl, uniqueName } from '../../support/env.ts';
+import { createProducer } from '../../../src/infra/kafka.ts';
+import { eventually, kafkaClient, mongoClient, mongoUrl, uniqueName } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
 import { createTopics, publish, removeFromKafka } from './support/events.ts';
 import { freePort, getJson, type QueryService, startQueryService } from './support/service.ts';
@@ -29,7 +30,7 @@ before(async () => {
     { topic, partitions: 2 },
     { topic: deadLetterTopic, partitions: 1 },
   ]);
-  producer = kafka.producer({ createPartitioner: defaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  producer = createProducer(kafka);
   await producer.connect();
   const target = new URL(mongoUrl);
   proxy = new TcpProxy(await freePort(), { host: target.hostname, port: Number(target.port || 27017) });

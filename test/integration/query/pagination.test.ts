@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Producer } from 'kafkajs';
+import { createProducer } from '../../../src/infra/kafka.ts';
 import type { ProductEnvelope } from '../../../src/projections/record.ts';
-import { defaultPartitioner, eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
+import { eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
 import { createTopics, publish, removeFromKafka } from './support/events.ts';
 import { getJson, type QueryService, startQueryService } from './support/service.ts';
@@ -25,7 +26,7 @@ before(async () => {
     { topic, partitions: 3 },
     { topic: deadLetterTopic, partitions: 1 },
   ]);
-  producer = kafka.producer({ createPartitioner: defaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  producer = createProducer(kafka);
   await producer.connect();
   await publish(
     producer,

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Producer } from 'kafkajs';
+import { createProducer } from '../../../src/infra/kafka.ts';
 import { toProductView } from '../../../src/projections/views/products/view.ts';
-import { defaultPartitioner, eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
+import { eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
 import { catalogEvents } from './support/catalog.ts';
 import { createTopics, publish, removeFromKafka } from './support/events.ts';
@@ -43,7 +44,7 @@ before(async () => {
     { topic, partitions: 4 },
     { topic: deadLetterTopic, partitions: 1 },
   ]);
-  producer = kafka.producer({ createPartitioner: defaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  producer = createProducer(kafka);
   await producer.connect();
   service = await startQueryService({ topic, deadLetterTopic, group: topic, database, partitions: 4 });
 });

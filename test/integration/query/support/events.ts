@@ -1,5 +1,5 @@
 import type { Admin, Producer } from 'kafkajs';
-import { EVENT_HEADERS } from '../../../../src/infra/kafka.ts';
+import { EVENT_HEADERS, sendWhole } from '../../../../src/infra/kafka.ts';
 import type { Sql } from '../../../../src/infra/postgres.ts';
 import type { ProductEnvelope } from '../../../../src/projections/record.ts';
 
@@ -31,7 +31,7 @@ export async function publish(
   batch = 500,
 ): Promise<void> {
   for (let i = 0; i < events.length; i += batch) {
-    await producer.send({ topic, acks: -1, messages: events.slice(i, i + batch).map(recordOf) });
+    await sendWhole(producer, { topic, messages: events.slice(i, i + batch).map(recordOf) });
   }
 }
 
