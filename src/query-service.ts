@@ -79,7 +79,11 @@ async function main(): Promise<void> {
     logger,
   };
   const live = new LiveProjections(settings, { ...projectionDeps, hub, watcher }, fatal);
-  const reader = new ViewReader(db, watcher, settings.versionTtlMs);
+  const reader = new ViewReader(db, watcher, {
+    versionTtlMs: settings.versionTtlMs,
+    memory: live,
+    onProductRead: (source) => metrics.productReads.inc({ source }),
+  });
 
   const app = createQueryApp({
     logger,

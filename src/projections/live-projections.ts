@@ -8,6 +8,7 @@ import type { ActorProgress } from './partition-actor.ts';
 import type { ProgressHub } from './progress-hub.ts';
 import { ProjectionRuntime } from './runtime.ts';
 import { ensureShards, ensureViewCollections, ViewStore } from './view-store.ts';
+import type { ProductDoc } from './views/products/view.ts';
 
 export interface ProjectionSettings {
   topic: string;
@@ -112,6 +113,11 @@ export class LiveProjections {
   get joined(): boolean {
     this.joinedOnce ||= this.runtime?.joined ?? false;
     return this.joinedOnce;
+  }
+
+  /** A product document of `generation` held in memory by this process's projection, if it holds it. */
+  cachedProduct(id: string, generation: number): ProductDoc | undefined {
+    return generation === this.generation ? this.runtime?.cachedProduct(id) : undefined;
   }
 
   progress(): ActorProgress[] {

@@ -19,6 +19,12 @@ export function createProjectionMetrics(registry: Registry) {
       labelNames: ['runtime', 'reason'],
       registers,
     }),
+    productReads: new Counter({
+      name: 'query_product_reads_total',
+      help: 'Products read by id, by where the document came from (memory: the owning projection actor; mongodb)',
+      labelNames: ['source'],
+      registers,
+    }),
     gaps: new Counter({
       name: 'projection_gaps_total',
       help: 'Events that arrived ahead of a missing version and were parked',

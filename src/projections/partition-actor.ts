@@ -124,6 +124,15 @@ export class PartitionActor {
     };
   }
 
+  /**
+   * The product's document as MongoDB holds it, when this actor holds it: documents enter the cache
+   * only once MongoDB has acknowledged them (or returned them), and the actor is their only writer.
+   * Undefined when the actor cannot vouch for one (not loaded, paused, stopped, or not cached).
+   */
+  cached(id: string): ProductDoc | undefined {
+    return this.status === 'running' ? this.state?.cache.peek(id) : undefined;
+  }
+
   private exclusive(task: () => Promise<void>): Promise<void> {
     const run = this.mailbox.then(task);
     this.mailbox = run.catch(() => {});

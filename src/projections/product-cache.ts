@@ -26,6 +26,11 @@ export class ProductCache {
     return this.complete ? null : undefined;
   }
 
+  /** The document if held, without touching the eviction order: for readers, who must not evict what the actor needs. */
+  peek(id: string): ProductDoc | undefined {
+    return this.docs.get(id);
+  }
+
   set(doc: ProductDoc): void {
     this.docs.delete(doc._id);
     this.docs.set(doc._id, doc);

@@ -1,6 +1,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../infra/logger.ts';
 import { type ActorDeps, type ActorOptions, type ActorProgress, PartitionActor } from './partition-actor.ts';
+import type { ProductDoc } from './views/products/view.ts';
 
 export interface RuntimeOptions extends Omit<ActorOptions, 'groupId'> {
   groupId: string;
@@ -23,6 +24,11 @@ export class ProjectionRuntime {
   private readonly consumer: Consumer;
   private readonly log: Logger;
   private joinedOnce = false;
+  /**
+   * Whether the actors' documents may be served to readers: not between the start of a rebalance and
+   * the next assignment, when another member may already own (and write) one of these partitions.
+   */
+  private serving = false;
 
   constructor(
     kafka: Kafka,
@@ -39,14 +45,19 @@ export class ProjectionRuntime {
       rebalanceTimeout: 60_000,
       ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
     });
-    const { GROUP_JOIN, CRASH } = this.consumer.events;
+    const { GROUP_JOIN, CRASH, REBALANCING } = this.consumer.events;
+    this.consumer.on(REBALANCING, () => {
+      this.serving = false;
+    });
     this.consumer.on(GROUP_JOIN, ({ payload }) => {
       this.joinedOnce = true;
       const assigned = payload.memberAssignment[options.topic] ?? [];
       this.log.info({ partitions: assigned }, 'partitions assigned');
       this.replaceActors(assigned);
+      this.serving = true;
     });
     this.consumer.on(CRASH, ({ payload }) => {
+      this.serving = false;
       this.replaceActors([]);
       if (payload.restart) {
         this.log.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
@@ -69,6 +80,7 @@ export class ProjectionRuntime {
 
   /** Leaves the group (kafkajs waits for the batches in flight), then stops the actors. */
   async stop(): Promise<void> {
+    this.serving = false;
     await this.consumer.disconnect();
     this.replaceActors([]);
     await this.previousStopped;
@@ -80,6 +92,17 @@ export class ProjectionRuntime {
 
   progress(): ActorProgress[] {
     return [...this.actors.values()].map((actor) => actor.progress()).sort((a, b) => a.partition - b.partition);
+  }
+
+  /** A product document held by the actor of its partition (see `PartitionActor.cached`). */
+  cachedProduct(id: string): ProductDoc | undefined {
+    if (!this.serving) return undefined;
+    // A product's events all come through its own partition, so at most one actor holds it.
+    for (const actor of this.actors.values()) {
+      const doc = actor.cached(id);
+      if (doc) return doc;
+    }
+    return undefined;
   }
 
   private actorFor(partition: number): PartitionActor {

@@ -26,6 +26,16 @@ const owned = async (service: QueryService) =>
     .filter((p) => p.ownedHere)
     .map((p) => p.partition);
 
+/** `query_product_reads_total` of a service, by source. */
+async function productReads(service: QueryService): Promise<Record<string, number>> {
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  const reads: Record<string, number> = {};
+  for (const [, source, value] of text.matchAll(/^query_product_reads_total\{[^}]*source="(\w+)"[^}]*\} (\d+)$/gm)) {
+    reads[source as string] = Number(value);
+  }
+  return reads;
+}
+
 before(async () => {
   await admin.connect();
   await createTopics(admin, [
@@ -69,7 +79,24 @@ test('two query services in one group share the partitions, survive losing one, 
   );
   assert.equal(shared.mine.filter((p) => shared.theirs.includes(p)).length, 0, 'no partition has two owners');
 
-  await publish(producer, topic, events.slice(0, 1200), 100);
+  const firstHalf = events.slice(0, 1200);
+  await publish(producer, topic, firstHalf, 100);
+  // Each member answers a product by id from its projection's memory when it owns the partition and
+  // from MongoDB when not: both must give the same document.
+  const latest = new Map(firstHalf.map((e) => [e.aggregateId, e.version]));
+  for (const [id, version] of latest) {
+    const [fromA, fromB] = await Promise.all(
+      [a, b].map((s) => getJson(`${s.url}/products/${id}?minVersion=${version}&maxWaitMs=10000`)),
+    );
+    assert.equal(fromA?.status, 200, `${id} from a`);
+    assert.equal(fromB?.status, 200, `${id} from b`);
+    assert.deepEqual(fromA?.body, fromB?.body, `${id}: the same document from both members`);
+    assert.equal(fromA?.headers.get('etag'), fromB?.headers.get('etag'));
+  }
+  for (const service of [a, b]) {
+    const reads = await productReads(service);
+    assert.ok((reads.memory ?? 0) > 0 && (reads.mongodb ?? 0) > 0, `reads by source: ${JSON.stringify(reads)}`);
+  }
   await b.kill();
   await publish(producer, topic, events.slice(1200), 100);
   await eventually(async () => (await owned(a)).length === 6, { timeoutMs: 60_000, what: 'the survivor to own all' });
