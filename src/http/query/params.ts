@@ -8,11 +8,11 @@ import {
   min,
   object,
   optional,
-  pattern,
   refine,
   type Struct,
   size,
   string,
+  unknown,
   validate,
 } from 'superstruct';
 import { Uuid } from '../../domain/envelope.ts';
@@ -26,8 +26,18 @@ import { ProblemError, pointer, validationProblem } from '../problem.ts';
  * values. A name such as `minPrice[$gt]` is not declared, so it is a 422 and never reaches MongoDB.
  */
 
+const DIGITS = /^-?\d{1,16}$/;
+
+/**
+ * A whole number given as text. Digits become a number and anything else stays as given, for
+ * `integer()` to reject. The condition is `unknown()` on purpose: superstruct tests a coercion's
+ * condition with `is()`, which builds a StructError (stack trace and all) whenever it fails, and an
+ * absent parameter always failed `string()`: that was a fifth of a GET's CPU time.
+ */
 const integerParam = (lo: number, hi: number) =>
-  coerce(max(min(integer(), lo), hi), pattern(string(), /^-?\d{1,16}$/), Number);
+  coerce(max(min(integer(), lo), hi), unknown(), (value) =>
+    typeof value === 'string' && DIGITS.test(value) ? Number(value) : value,
+  );
 
 /** An optional parameter, with what the OpenAPI document says about it. */
 const param = <T>(struct: Struct<T, unknown>, docs: Record<string, unknown>) => describe(optional(struct), docs);
