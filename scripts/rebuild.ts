@@ -1,8 +1,9 @@
+import { Bulkhead } from '../src/infra/bulkhead.ts';
 import { loadConfig, querySettings } from '../src/infra/config.ts';
 import { createKafka, createProducer } from '../src/infra/kafka.ts';
 import { createLogger } from '../src/infra/logger.ts';
 import { createRegistry } from '../src/infra/metrics.ts';
-import { createMongo, viewsDb, WriteGate } from '../src/infra/mongo.ts';
+import { createMongo, viewsDb } from '../src/infra/mongo.ts';
 import { DeadLetterSink } from '../src/projections/dead-letters.ts';
 import { createProjectionMetrics } from '../src/projections/metrics.ts';
 import { beginRebuild, type RebuildProgress } from '../src/projections/rebuild.ts';
@@ -52,7 +53,7 @@ async function main(): Promise<number> {
         kafka,
         admin,
         db: viewsDb(mongo),
-        gate: new WriteGate(config.MONGO_MAX_WRITES),
+        gate: new Bulkhead('mongodb writes', config.MONGO_MAX_WRITES),
         deadLetters: new DeadLetterSink(producer, config.KAFKA_DEAD_LETTER_TOPIC),
         metrics: createProjectionMetrics(createRegistry('rebuild')),
         logger,

@@ -1,10 +1,11 @@
 import { createQueryApp } from './http/query/app.ts';
 import { close, listen, onShutdown } from './http/serve.ts';
+import { Bulkhead } from './infra/bulkhead.ts';
 import { loadConfig, querySettings, splitList } from './infra/config.ts';
 import { createKafka, createProducer } from './infra/kafka.ts';
 import { createLogger } from './infra/logger.ts';
 import { createRegistry } from './infra/metrics.ts';
-import { createMongo, pingMongo, viewsDb, WriteGate } from './infra/mongo.ts';
+import { createMongo, pingMongo, viewsDb } from './infra/mongo.ts';
 import { DeadLetterSink } from './projections/dead-letters.ts';
 import { GenerationWatcher } from './projections/generations.ts';
 import { LiveProjections, type ProjectionSettings } from './projections/live-projections.ts';
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   const projectionDeps = {
     kafka,
     db,
-    gate: new WriteGate(config.MONGO_MAX_WRITES),
+    gate: new Bulkhead('mongodb writes', config.MONGO_MAX_WRITES),
     deadLetters: new DeadLetterSink(producer, config.KAFKA_DEAD_LETTER_TOPIC),
     metrics,
     logger,
@@ -83,6 +84,8 @@ async function main(): Promise<void> {
     versionTtlMs: settings.versionTtlMs,
     memory: live,
     onProductRead: (source) => metrics.productReads.inc({ source }),
+    listBulkhead: new Bulkhead('list queries', config.LIST_QUERIES_MAX, 4 * config.LIST_QUERIES_MAX),
+    listTimeLimitMs: config.LIST_QUERY_TIMEOUT_MS,
   });
 
   const app = createQueryApp({

@@ -102,6 +102,12 @@ export const querySettings = {
   MONGO_MAX_WRITES: setting(int(1, 20), '6', 'MongoDB writes in flight per process (FerretDB: 2 connections each)'),
   MONGO_POOL_SIZE: setting(int(1, 100), '16', 'MongoDB connections per process'),
   LIST_CURSOR_TTL_SECONDS: setting(int(10, 86_400), '600', 'list cursor lifetime (superseded versions kept)'),
+  LIST_QUERIES_MAX: setting(
+    int(1, 100),
+    '2',
+    'list queries sent to MongoDB at once; 4 times as many wait, more get 503 (FerretDB decodes whole collections)',
+  ),
+  LIST_QUERY_TIMEOUT_MS: setting(int(100, 600_000), '5000', 'maxTimeMS of a list query sent to MongoDB'),
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: a table of settings of different value types

@@ -55,6 +55,13 @@ export function isMongoUnavailable(error: unknown): boolean {
   );
 }
 
+const MAX_TIME_MS_EXPIRED = 50;
+
+/** True when the server gave up on a query because it ran past its maxTimeMS. */
+export function isTimeLimitExceeded(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === MAX_TIME_MS_EXPIRED;
+}
+
 const DUPLICATE_KEY = 11000;
 
 /** True when every failure of a write is a duplicate key: the documents are already there. */
@@ -70,29 +77,6 @@ export function isOnlyDuplicateKeys(error: unknown): boolean {
 export function duplicateKeyIndexes(error: MongoBulkWriteError): number[] {
   const failures = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
   return failures.filter((failure) => failure.code === DUPLICATE_KEY).map((failure) => failure.index);
-}
-
-/**
- * Caps the write commands a process has in flight. Each FerretDB update holds two of its pool's 50
- * PostgreSQL connections; the cap keeps every process of the group, and a rebuild, well inside it.
- */
-export class WriteGate {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(command: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active += 1;
-    try {
-      return await command();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active -= 1;
-    }
-  }
 }
 
 export async function pingMongo(client: MongoClient, timeoutMS = 2_000): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
+import type { Bulkhead } from '../infra/bulkhead.ts';
 import type { Logger } from '../infra/logger.ts';
-import type { Db, WriteGate } from '../infra/mongo.ts';
+import type { Db } from '../infra/mongo.ts';
 import type { DeadLetterSink } from './dead-letters.ts';
 import { consumerGroupOf, type GenerationWatcher } from './generations.ts';
 import type { ProjectionMetrics } from './metrics.ts';
@@ -24,7 +25,7 @@ export interface ProjectionSettings {
 export interface ProjectionDeps {
   kafka: Kafka;
   db: Db;
-  gate: WriteGate;
+  gate: Bulkhead;
   deadLetters: DeadLetterSink;
   metrics: ProjectionMetrics;
   logger: Logger;

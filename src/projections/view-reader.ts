@@ -1,3 +1,4 @@
+import type { Bulkhead } from '../infra/bulkhead.ts';
 import type { Db } from '../infra/mongo.ts';
 import type { GenerationPointer, GenerationWatcher } from './generations.ts';
 import { type ViewCollections, viewCollections } from './view-store.ts';
@@ -19,6 +20,10 @@ export interface ViewReaderOptions {
   memory?: InMemoryProducts;
   /** Told where each product read was answered from. */
   onProductRead?: (source: 'memory' | 'mongodb') => void;
+  /** Bounds the list queries in flight on MongoDB (see `Bulkhead`). */
+  listBulkhead?: Bulkhead;
+  /** maxTimeMS of each list query. */
+  listTimeLimitMs?: number;
   shardCacheMs?: number;
 }
 
@@ -64,7 +69,9 @@ export class ViewReader {
 
   list(generation: number, request: ListRequest): Promise<ListPage> {
     const { products, versions } = this.views(generation);
-    return listProducts(products, versions, request, this.versionTtlMs);
+    const query = () =>
+      listProducts(products, versions, { ...request, timeLimitMs: this.options.listTimeLimitMs }, this.versionTtlMs);
+    return this.options.listBulkhead ? this.options.listBulkhead.run(query) : query();
   }
 
   priceHistory(id: string): Promise<PriceHistoryDoc[]> {

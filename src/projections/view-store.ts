@@ -1,5 +1,6 @@
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
-import { type Collection, type Db, duplicateKeyIndexes, isOnlyDuplicateKeys, type WriteGate } from '../infra/mongo.ts';
+import type { Bulkhead } from '../infra/bulkhead.ts';
+import { type Collection, type Db, duplicateKeyIndexes, isOnlyDuplicateKeys } from '../infra/mongo.ts';
 import type { ChunkPlan } from './chunk-plan.ts';
 import { type ViewCollectionNames, viewCollectionNames } from './generations.ts';
 import type { ParkedEventDoc } from './parked.ts';
@@ -75,7 +76,7 @@ export interface PartitionSnapshot {
 export class ViewStore {
   constructor(
     readonly views: ViewCollections,
-    private readonly gate: WriteGate,
+    private readonly gate: Bulkhead,
   ) {}
 
   async loadPartition(partition: number, productLimit: number): Promise<PartitionSnapshot> {

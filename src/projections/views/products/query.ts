@@ -24,6 +24,8 @@ export interface ListRequest {
   snapshot: Date;
   /** The last item of the previous page. */
   after?: { key: SortKey; id: string };
+  /** Sent as maxTimeMS: the server gives up on the query after this long. */
+  timeLimitMs?: number;
 }
 
 /** A product as it was at the snapshot, from either collection. */
@@ -98,11 +100,10 @@ export async function listProducts(
   // One flat filter (its keys never collide): FerretDB evaluates top-level equalities in PostgreSQL.
   const conditions = { ...filterFor(request.filters), ...(after ? afterFilter(sort, after) : {}) };
   const order: Sort = { [field]: direction, id: direction };
-  const page = <T>(found: FindCursor<T>) =>
-    found
-      .sort(order)
-      .limit(limit + 1)
-      .toArray();
+  const page = <T>(found: FindCursor<T>) => {
+    const sorted = found.sort(order).limit(limit + 1);
+    return (request.timeLimitMs === undefined ? sorted : sorted.maxTimeMS(request.timeLimitMs)).toArray();
+  };
   // A version current at the snapshot was superseded after it: only the buckets since then can hold one.
   const buckets: number[] = [];
   const first = Math.max(pruneBucketOf(snapshot.getTime()), pruneBucketOf(now - retentionMs) - 1);
