@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const reader = new ViewReader(db, watcher, {
     versionTtlMs: settings.versionTtlMs,
     memory: live,
-    onProductRead: (source) => metrics.productReads.inc({ source }),
+    onRead: (kind, source) => metrics.viewReads.inc({ kind, source }),
     listBulkhead: new Bulkhead('list queries', config.LIST_QUERIES_MAX, 4 * config.LIST_QUERIES_MAX),
     listTimeLimitMs: config.LIST_QUERY_TIMEOUT_MS,
   });

@@ -9,6 +9,7 @@ import type { ActorProgress } from './partition-actor.ts';
 import type { ProgressHub } from './progress-hub.ts';
 import { ProjectionRuntime } from './runtime.ts';
 import { ensureShards, ensureViewCollections, ViewStore } from './view-store.ts';
+import type { PartitionCatalog } from './views/products/memory-list.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
 export interface ProjectionSettings {
@@ -119,6 +120,13 @@ export class LiveProjections {
   /** A product document of `generation` held in memory by this process's projection, if it holds it. */
   cachedProduct(id: string, generation: number): ProductDoc | undefined {
     return generation === this.generation ? this.runtime?.cachedProduct(id) : undefined;
+  }
+
+  /** The whole catalog of `generation` in memory, when this process projects every partition of it. */
+  catalog(generation: number): PartitionCatalog[] | undefined {
+    if (generation !== this.generation) return undefined;
+    const catalogs = this.runtime?.catalogs();
+    return catalogs?.length === this.settings.partitions ? catalogs : undefined;
   }
 
   progress(): ActorProgress[] {

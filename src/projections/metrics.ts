@@ -19,10 +19,10 @@ export function createProjectionMetrics(registry: Registry) {
       labelNames: ['runtime', 'reason'],
       registers,
     }),
-    productReads: new Counter({
-      name: 'query_product_reads_total',
-      help: 'Products read by id, by where the document came from (memory: the owning projection actor; mongodb)',
-      labelNames: ['source'],
+    viewReads: new Counter({
+      name: 'query_view_reads_total',
+      help: "Reads by id (kind=product) and list pages (kind=list), by source: the projection actors' memory or MongoDB",
+      labelNames: ['kind', 'source'],
       registers,
     }),
     gaps: new Counter({

@@ -10,7 +10,8 @@ import type { ProgressHub } from './progress-hub.ts';
 import { type DecodedRecord, decodeRecord } from './record.ts';
 import type { ViewStore } from './view-store.ts';
 import { emptyShard, type StatsShard } from './views/catalog-stats/view.ts';
-import { pruneBucketOf } from './views/products/versions.ts';
+import type { PartitionCatalog } from './views/products/memory-list.ts';
+import { type ProductVersionDoc, pruneBucketOf } from './views/products/versions.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
 export interface ActorOptions {
@@ -40,6 +41,10 @@ interface LoadedState {
   cache: ProductCache;
   /** validFrom of the last chunk fully written: the watermark the next shard write may promise. */
   writtenUpTo: number;
+  /** The versions this actor superseded, in validTo order, for as long as list cursors live. */
+  versions: ProductVersionDoc[];
+  /** No version superseded before this instant is in `versions` (see `catalog`). */
+  loadedAt: number;
 }
 
 export type ActorStatus = 'starting' | 'running' | 'paused' | 'stopped';
@@ -133,6 +138,21 @@ export class PartitionActor {
     return this.status === 'running' ? this.state?.cache.peek(id) : undefined;
   }
 
+  /**
+   * The whole partition as this actor holds it, for list queries; undefined unless the actor holds
+   * every product document of the partition (its cache is complete).
+   */
+  catalog(): PartitionCatalog | undefined {
+    const state = this.state;
+    if (this.status !== 'running' || !state?.cache.complete) return undefined;
+    return {
+      products: state.cache.values(),
+      versions: state.versions,
+      writtenUpTo: state.writtenUpTo,
+      loadedAt: state.loadedAt,
+    };
+  }
+
   private exclusive(task: () => Promise<void>): Promise<void> {
     const run = this.mailbox.then(task);
     this.mailbox = run.catch(() => {});
@@ -183,6 +203,7 @@ export class PartitionActor {
       state.parked = plan.parked;
       state.writtenUpTo = validFrom.getTime();
       for (const doc of plan.products) state.cache.set(doc);
+      state.versions.push(...plan.versionInserts);
       for (const doc of plan.products) hub.notify(doc.id, doc.version);
       this.recordMetrics(plan, state, started);
       this.failures = 0;
@@ -223,7 +244,11 @@ export class PartitionActor {
       await this.deps.store.pruneVersionsBefore(this.partition, new Date(cutoff));
       this.lastPrunedBucket = pruneBucketOf(cutoff) - 1;
     }
-    const state: LoadedState = { shard, parked, cache, writtenUpTo: shard.watermark.getTime() };
+    // A version superseded before now ends at the validFrom of a loaded document at the latest, even
+    // one written by another process whose clock runs ahead of this one's.
+    let loadedAt = Math.max(Date.now(), shard.watermark.getTime() + 1);
+    for (const doc of snapshot.products) loadedAt = Math.max(loadedAt, doc.validFrom.getTime() + 1);
+    const state: LoadedState = { shard, parked, cache, writtenUpTo: shard.watermark.getTime(), versions: [], loadedAt };
     this.state = state;
     this.status = 'running';
     this.deps.metrics.parked.set(this.labels, countParked(parked));
@@ -258,7 +283,10 @@ export class PartitionActor {
       state.shard = shard;
       state.writtenUpTo = now;
     }
-    const expired = pruneBucketOf(now - this.options.versionTtlMs) - 1;
+    const cutoff = now - this.options.versionTtlMs;
+    const kept = state.versions.findIndex((v) => v.validTo.getTime() >= cutoff);
+    state.versions.splice(0, kept === -1 ? state.versions.length : kept);
+    const expired = pruneBucketOf(cutoff) - 1;
     if (this.lastPrunedBucket !== null && expired > this.lastPrunedBucket) {
       const buckets: number[] = [];
       for (let bucket = this.lastPrunedBucket + 1; bucket <= expired; bucket++) buckets.push(bucket);

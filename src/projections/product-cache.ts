@@ -41,6 +41,10 @@ export class ProductCache {
     }
   }
 
+  values(): IterableIterator<ProductDoc> {
+    return this.docs.values();
+  }
+
   get size(): number {
     return this.docs.size;
   }

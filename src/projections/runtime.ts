@@ -1,6 +1,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../infra/logger.ts';
 import { type ActorDeps, type ActorOptions, type ActorProgress, PartitionActor } from './partition-actor.ts';
+import type { PartitionCatalog } from './views/products/memory-list.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
 export interface RuntimeOptions extends Omit<ActorOptions, 'groupId'> {
@@ -103,6 +104,18 @@ export class ProjectionRuntime {
       if (doc) return doc;
     }
     return undefined;
+  }
+
+  /** Every assigned partition as its actor holds it, or undefined when one of them cannot (see `PartitionActor.catalog`). */
+  catalogs(): PartitionCatalog[] | undefined {
+    if (!this.serving) return undefined;
+    const catalogs: PartitionCatalog[] = [];
+    for (const actor of this.actors.values()) {
+      const catalog = actor.catalog();
+      if (!catalog) return undefined;
+      catalogs.push(catalog);
+    }
+    return catalogs;
   }
 
   private actorFor(partition: number): PartitionActor {

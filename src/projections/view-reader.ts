@@ -6,20 +6,25 @@ import { catalogStats, readShards, snapshotWatermark } from './views/catalog-sta
 import type { CatalogStats, StatsShard } from './views/catalog-stats/view.ts';
 import { priceHistoryOf } from './views/price-history/query.ts';
 import type { PriceHistoryDoc } from './views/price-history/view.ts';
+import { canListAt, listFromMemory, memorySnapshot, type PartitionCatalog } from './views/products/memory-list.ts';
 import { findProduct, type ListPage, type ListRequest, listProducts } from './views/products/query.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
 /** Product documents a process holds in memory, exactly as MongoDB holds them (the projection's own). */
 export interface InMemoryProducts {
   cachedProduct(id: string, generation: number): ProductDoc | undefined;
+  /** Every partition of `generation`, or undefined unless this process holds all of them. */
+  catalog(generation: number): readonly PartitionCatalog[] | undefined;
 }
+
+export type ReadSource = 'memory' | 'mongodb';
 
 export interface ViewReaderOptions {
   /** How long superseded product versions are kept (the list cursor lifetime). */
   versionTtlMs: number;
   memory?: InMemoryProducts;
-  /** Told where each product read was answered from. */
-  onProductRead?: (source: 'memory' | 'mongodb') => void;
+  /** Told where each read by id and each list page was answered from. */
+  onRead?: (kind: 'product' | 'list', source: ReadSource) => void;
   /** Bounds the list queries in flight on MongoDB (see `Bulkhead`). */
   listBulkhead?: Bulkhead;
   /** maxTimeMS of each list query. */
@@ -29,8 +34,10 @@ export interface ViewReaderOptions {
 
 /**
  * Reads the views of the generation the pointer names; what the query API is built on. A product by
- * id comes from the projection's memory when this process owns its partition: on FerretDB a
- * document read costs milliseconds of decoding, a map lookup nothing, and both give the same document.
+ * id comes from the projection's memory when this process owns its partition, and a list page when
+ * it owns every partition (a single replica, or the last one standing): on FerretDB a document read
+ * costs milliseconds of decoding and a list query decodes the whole collection, while memory gives
+ * the same documents (they enter it once MongoDB has acknowledged them) for a map lookup or one pass.
  */
 export class ViewReader {
   private shardCache: { generation: number; at: number; shards: Promise<StatsShard[]> } | undefined;
@@ -63,11 +70,17 @@ export class ViewReader {
   product(id: string): Promise<ProductDoc | null> {
     const generation = this.watcher.pointer.current;
     const held = this.options.memory?.cachedProduct(id, generation);
-    this.options.onProductRead?.(held ? 'memory' : 'mongodb');
+    this.options.onRead?.('product', held ? 'memory' : 'mongodb');
     return held ? Promise.resolve(held) : findProduct(this.views(generation).products, id);
   }
 
   list(generation: number, request: ListRequest): Promise<ListPage> {
+    const catalogs = this.options.memory?.catalog(generation);
+    if (catalogs && canListAt(catalogs, request.snapshot)) {
+      this.options.onRead?.('list', 'memory');
+      return Promise.resolve(listFromMemory(catalogs, request));
+    }
+    this.options.onRead?.('list', 'mongodb');
     const { products, versions } = this.views(generation);
     const query = () =>
       listProducts(products, versions, { ...request, timeLimitMs: this.options.listTimeLimitMs }, this.versionTtlMs);
@@ -85,6 +98,11 @@ export class ViewReader {
   /** The snapshot instant for a new list pagination, and the generation it belongs to. */
   async snapshot(): Promise<{ generation: number; at: Date }> {
     const generation = this.watcher.pointer.current;
+    const catalogs = this.options.memory?.catalog(generation);
+    if (catalogs) {
+      const at = memorySnapshot(catalogs);
+      if (canListAt(catalogs, at)) return { generation, at };
+    }
     return { generation, at: snapshotWatermark(await this.shards(generation)) };
   }
 

@@ -26,12 +26,14 @@ const owned = async (service: QueryService) =>
     .filter((p) => p.ownedHere)
     .map((p) => p.partition);
 
-/** `query_product_reads_total` of a service, by source. */
-async function productReads(service: QueryService): Promise<Record<string, number>> {
+/** `query_view_reads_total` of a service, by kind and source. */
+async function viewReads(service: QueryService): Promise<Record<string, number>> {
   const text = await (await fetch(`${service.url}/metrics`)).text();
   const reads: Record<string, number> = {};
-  for (const [, source, value] of text.matchAll(/^query_product_reads_total\{[^}]*source="(\w+)"[^}]*\} (\d+)$/gm)) {
-    reads[source as string] = Number(value);
+  for (const [line, value] of text.matchAll(/^query_view_reads_total\{.*\} (\d+)$/gm)) {
+    const kind = /kind="(\w+)"/.exec(line)?.[1];
+    const source = /source="(\w+)"/.exec(line)?.[1];
+    reads[`${kind} from ${source}`] = Number(value);
   }
   return reads;
 }
@@ -94,8 +96,11 @@ test('two query services in one group share the partitions, survive losing one, 
     assert.equal(fromA?.headers.get('etag'), fromB?.headers.get('etag'));
   }
   for (const service of [a, b]) {
-    const reads = await productReads(service);
-    assert.ok((reads.memory ?? 0) > 0 && (reads.mongodb ?? 0) > 0, `reads by source: ${JSON.stringify(reads)}`);
+    const reads = await viewReads(service);
+    assert.ok(
+      (reads['product from memory'] ?? 0) > 0 && (reads['product from mongodb'] ?? 0) > 0,
+      `reads by source: ${JSON.stringify(reads)}`,
+    );
   }
   await b.kill();
   await publish(producer, topic, events.slice(1200), 100);

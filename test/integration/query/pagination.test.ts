@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Producer } from 'kafkajs';
+import { decodeCursor } from '../../../src/http/query/cursor.ts';
 import { createProducer } from '../../../src/infra/kafka.ts';
 import type { ProductEnvelope } from '../../../src/projections/record.ts';
+import { viewCollections } from '../../../src/projections/view-store.ts';
+import {
+  type ListPage,
+  listProducts,
+  type ProductFilters,
+  type ProductSort,
+} from '../../../src/projections/views/products/query.ts';
 import { eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
 import { createTopics, publish, removeFromKafka } from './support/events.ts';
@@ -89,3 +97,56 @@ for (const sort of ['price', '-price', 'name', '-updatedAt']) {
     );
   });
 }
+
+/** List pages this service answered from its projection's memory (`query_view_reads_total`). */
+async function listPagesFromMemory(): Promise<number> {
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => /^query_view_reads_total\{.*kind="list".*source="memory"/.test(l));
+  return Number(line?.split(' ').at(-1) ?? 0);
+}
+
+test('list pages served from memory are exactly the pages MongoDB gives for the same snapshot', async () => {
+  const cases: { sort: ProductSort; filters: ProductFilters }[] = [
+    { sort: '-updatedAt', filters: {} },
+    { sort: 'name', filters: { status: 'active' } },
+    { sort: 'price', filters: { currency: 'EUR', minPrice: 60, maxPrice: 5000 } },
+    { sort: '-price', filters: { q: 'SPECIAL' } },
+  ];
+  const specials = Array.from({ length: 6 }, (_, i) =>
+    new StreamBuilder().created({ name: `Special ${i}`, price: { amount: 300 + i, currency: 'EUR' } }),
+  );
+  await publish(producer, topic, specials);
+  await eventually(
+    async () => (await getJson<Page>(`${service.url}/products?q=special&limit=10`)).body.items.length === 6,
+    { timeoutMs: 30_000, what: 'the special products listed' },
+  );
+  const fromMemoryBefore = await listPagesFromMemory();
+  let pages = 0;
+  for (const { sort, filters } of cases) {
+    const query = new URLSearchParams({ limit: '4', sort });
+    for (const [name, value] of Object.entries(filters)) query.set(name, String(value));
+    const served: string[][] = [];
+    let page = (await getJson<Page>(`${service.url}/products?${query}`)).body;
+    const first = page.nextCursor;
+    served.push(page.items.map((p) => `${p.id}@${(p as { version?: number }).version}`));
+    while (page.nextCursor) {
+      page = (await getJson<Page>(`${service.url}/products?${query}&cursor=${page.nextCursor}`)).body;
+      served.push(page.items.map((p) => `${p.id}@${(p as { version?: number }).version}`));
+    }
+    pages += served.length;
+    assert.ok(first, `${sort} ${JSON.stringify(filters)}: more than one page`);
+
+    // The same pagination read from MongoDB at the snapshot the first page's cursor carries.
+    const { generation, snapshot } = decodeCursor(first, sort);
+    const { products, versions } = viewCollections(mongo.db(database), generation);
+    const stored: string[][] = [];
+    let after: ListPage['last'];
+    do {
+      const result = await listProducts(products, versions, { filters, sort, limit: 4, snapshot, after }, 600_000);
+      stored.push(result.items.map((p) => `${p.id}@${p.version}`));
+      after = result.last;
+    } while (after);
+    assert.deepEqual(served, stored, `${sort} ${JSON.stringify(filters)}`);
+  }
+  assert.equal((await listPagesFromMemory()) - fromMemoryBefore, pages, 'every page came from memory');
+});

@@ -50,7 +50,7 @@ export const sortKeyOf = (sort: ProductSort, product: ListedProduct): SortKey =>
   return field === 'name' ? product.name : field === 'updatedAt' ? product.updatedAt : product.price.amount;
 };
 
-const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+export const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The MongoDB filter for the query's own conditions; every value is typed, never taken as an operator. */
 export function filterFor(filters: ProductFilters): Record<string, unknown> {
@@ -74,12 +74,14 @@ export function afterFilter(sort: ProductSort, after: { key: SortKey; id: string
   return { $or: [{ [field]: { [op]: after.key } }, { [field]: after.key, id: { [op]: after.id } }] };
 }
 
-export function compareListed(sort: ProductSort, a: ListedProduct, b: ListedProduct): number {
-  const { direction } = SORTS[sort];
-  const ka = sortKeyOf(sort, a);
-  const kb = sortKeyOf(sort, b);
+/** Order of two items given by sort key and id; `id` breaks ties, so the order is total. */
+export function compareSortKeys(sort: ProductSort, ka: SortKey, ida: string, kb: SortKey, idb: string): number {
   const byKey = ka < kb ? -1 : ka > kb ? 1 : 0;
-  return direction * (byKey !== 0 ? byKey : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return SORTS[sort].direction * (byKey !== 0 ? byKey : ida < idb ? -1 : ida > idb ? 1 : 0);
+}
+
+export function compareListed(sort: ProductSort, a: ListedProduct, b: ListedProduct): number {
+  return compareSortKeys(sort, sortKeyOf(sort, a), a.id, sortKeyOf(sort, b), b.id);
 }
 
 /**
