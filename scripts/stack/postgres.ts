@@ -2,6 +2,7 @@ import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync } from 'nod
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { Component } from './component.ts';
+import { ensureFerretdbIdIndexes } from './ferretdb-indexes.ts';
 import { logFile, ports, stateDir, urls } from './paths.ts';
 import { run, runningPid, startDaemon, stopDaemon } from './processes.ts';
 import { StackError, say, waitFor } from './progress.ts';
@@ -24,13 +25,11 @@ log_min_messages = warning
 log_line_prefix = '%m [%p] '
 `;
 
+const superuser = (database: string) =>
+  postgres({ path: join(socketDir, `.s.PGSQL.${ports.postgres}`), user: 'postgres', database, onnotice: () => {} });
+
 async function bootstrap(): Promise<void> {
-  const sql = postgres({
-    path: join(socketDir, `.s.PGSQL.${ports.postgres}`),
-    user: 'postgres',
-    database: 'postgres',
-    onnotice: () => {},
-  });
+  const sql = superuser('postgres');
   try {
     const [role] = await sql`select 1 from pg_roles where rolname = 'catalog'`;
     if (!role) await sql.unsafe(`create role catalog login password 'catalog'`);
@@ -43,6 +42,12 @@ async function bootstrap(): Promise<void> {
     }
   } finally {
     await sql.end();
+  }
+  const ferretdb = superuser('ferretdb');
+  try {
+    await ensureFerretdbIdIndexes(ferretdb);
+  } finally {
+    await ferretdb.end();
   }
 }
 
