@@ -32,6 +32,8 @@ export interface ChunkPlan {
   versionInserts: ProductVersionDoc[];
   /** The final document of each product the chunk changed. */
   products: ProductDoc[];
+  /** Ids of those the view held no document for before the chunk: theirs can be inserted. */
+  created: Set<string>;
   parkedDeletes: string[];
   /** Parked events left after the chunk, by aggregate. */
   parked: Map<string, ParkedEventDoc[]>;
@@ -58,6 +60,7 @@ export function planChunk(input: ChunkInput): ChunkPlan {
     historyInserts: [],
     versionInserts: [],
     products: [],
+    created: new Set(),
     parkedDeletes: [],
     parked,
     counts: { applied: 0, duplicates: 0, parked: 0, unparked: 0, deadLettered: 0 },
@@ -149,7 +152,11 @@ export function planChunk(input: ChunkInput): ChunkPlan {
   plan.parkedInserts = plan.parkedInserts.filter((p) => !deleted.has(p._id));
   plan.parkedDeletes = plan.parkedDeletes.filter((id) => !inserted.has(id));
 
-  for (const doc of docs.values()) if (doc) plan.products.push(doc);
+  for (const doc of docs.values()) {
+    if (!doc) continue;
+    plan.products.push(doc);
+    if (lookup(doc._id) === null) plan.created.add(doc._id);
+  }
   plan.versionInserts = [...versions.values()];
   plan.shard = {
     ...shard,

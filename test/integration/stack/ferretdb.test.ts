@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { MongoServerError } from 'mongodb';
-import { mongoClient, uniqueName } from '../../support/env.ts';
+import postgres from 'postgres';
+import { databaseUrl, mongoClient, uniqueName } from '../../support/env.ts';
 
 const client = mongoClient();
 after(() => client.close());
@@ -37,5 +38,36 @@ test('FerretDB answers the mongodb driver: insert, range find with sort, upsert,
     assert.equal(await collection.countDocuments(), 5);
   } finally {
     await collection.drop();
+  }
+});
+
+test("FerretDB's _id lookups run on an index in its PostgreSQL (GIN on _jsonb->'_id', custom plans)", async () => {
+  const name = uniqueName('c');
+  const collection = client.db('stack_checks').collection<{ _id: string; n: number }>(name);
+  const url = new URL(databaseUrl);
+  url.pathname = '/ferretdb';
+  const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  try {
+    await collection.insertMany(Array.from({ length: 500 }, (_, n) => ({ _id: `doc-${n}`, n })));
+    const [table] = await sql`
+      select _jsonb->>'table' as name from stack_checks._ferretdb_database_metadata where _jsonb->>'_id' = ${name}`;
+    assert.ok(table?.name, `FerretDB's table for ${name}`);
+    const indexes =
+      await sql`select indexdef from pg_indexes where schemaname = 'stack_checks' and tablename = ${table.name}`;
+    assert.ok(
+      indexes.some((i) => /USING gin \(+_jsonb -> '_id'::text\)+ jsonb_path_ops\)/.test(i.indexdef as string)),
+      JSON.stringify(indexes),
+    );
+    const plan = await sql.unsafe(
+      `explain select _jsonb from stack_checks."${table.name}" where _jsonb->'_id' @> '"doc-7"'`,
+    );
+    assert.match(plan.map((row) => row['QUERY PLAN']).join('\n'), /Index Scan/);
+    const [setting] = await sql`
+      select setconfig from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase where d.datname = 'ferretdb'`;
+    assert.ok((setting?.setconfig as string[]).includes('plan_cache_mode=force_custom_plan'));
+    assert.equal((await collection.findOne({ _id: 'doc-7' }))?.n, 7);
+  } finally {
+    await collection.drop();
+    await sql.end();
   }
 });

@@ -89,6 +89,16 @@ describe('planning a chunk', () => {
     assert.equal(chunk.counts.applied, 3);
   });
 
+  test('marks the products the view did not hold before the chunk as created, so they can be inserted', () => {
+    const known = new StreamBuilder();
+    const fresh = new StreamBuilder();
+    const stored = emptyStore();
+    write(stored, plan(stored, records([known.created()])));
+    const chunk = plan(stored, records([known.restocked(2), fresh.created(), fresh.restocked(1)], 1));
+    assert.deepEqual(chunk.products.map((p) => p._id).sort(), [known.id, fresh.id].sort());
+    assert.deepEqual([...chunk.created], [fresh.id]);
+  });
+
   test('events at or below the stored version change nothing', () => {
     const stream = new StreamBuilder();
     const events = [stream.created(), stream.restocked(1), stream.restocked(1)];
