@@ -64,7 +64,8 @@ test("FerretDB's _id lookups run on an index in its PostgreSQL (GIN on _jsonb->'
     assert.match(plan.map((row) => row['QUERY PLAN']).join('\n'), /Index Scan/);
     const [setting] = await sql`
       select setconfig from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase where d.datname = 'ferretdb'`;
-    assert.ok((setting?.setconfig as string[]).includes('plan_cache_mode=force_custom_plan'));
+    const settings = (setting?.setconfig ?? []) as string[];
+    assert.ok(settings.includes('plan_cache_mode=force_custom_plan'), JSON.stringify(settings));
     assert.equal((await collection.findOne({ _id: 'doc-7' }))?.n, 7);
   } finally {
     await collection.drop();
