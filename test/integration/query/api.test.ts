@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Producer } from 'kafkajs';
-import { createProducer } from '../../../src/infra/kafka.ts';
 import type { ProductEnvelope } from '../../../src/projections/record.ts';
 import type { ProductView } from '../../../src/projections/views/products/view.ts';
-import { eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
+import { eventually } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
-import { createTopics, publish, removeFromKafka } from './support/events.ts';
+import { QueryBed } from './support/bed.ts';
 import { ADMIN_TOKEN, getJson, type QueryService, startQueryService } from './support/service.ts';
 
-const topic = uniqueName('q-api');
-const deadLetterTopic = `${topic}.dlq`;
-const database = uniqueName('q_api').replaceAll('-', '_');
-const kafka = kafkaClient('query-api-test');
-const admin = kafka.admin();
-const mongo = mongoClient();
-let producer: Producer;
+const bed = new QueryBed('api', 3);
+const { topic } = bed;
 let service: QueryService;
 
 // The catalog: names with pattern characters, two currencies, one discontinued product.
@@ -47,25 +40,15 @@ async function caughtUp(): Promise<void> {
 }
 
 before(async () => {
-  await admin.connect();
-  await createTopics(admin, [
-    { topic, partitions: 3 },
-    { topic: deadLetterTopic, partitions: 1 },
-  ]);
-  producer = createProducer(kafka);
-  await producer.connect();
-  await publish(producer, topic, events);
-  service = await startQueryService({ topic, deadLetterTopic, group: topic, database, partitions: 3 });
+  await bed.open();
+  await bed.publish(events);
+  service = await startQueryService(bed.service);
   await caughtUp();
 });
 
 after(async () => {
   await service?.stop();
-  await producer?.disconnect();
-  await removeFromKafka(admin, [topic, deadLetterTopic], [topic]);
-  await admin.disconnect();
-  await mongo.db(database).dropDatabase();
-  await mongo.close();
+  await bed.close();
 });
 
 describe('GET /products/{id}', () => {
@@ -106,7 +89,7 @@ describe('GET /products/{id}', () => {
     const started = Date.now();
     const waiting = getJson<ProductView>(`${service.url}/products/${plate.id}?minVersion=3&maxWaitMs=8000`);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await publish(producer, topic, [plate.renamed('Dinner plate, large')]);
+    await bed.publish([plate.renamed('Dinner plate, large')]);
     const { status, body } = await waiting;
     assert.equal(status, 200);
     assert.equal(body.version, 3);
@@ -118,7 +101,7 @@ describe('GET /products/{id}', () => {
     const late = new StreamBuilder();
     const waiting = getJson<ProductView>(`${service.url}/products/${late.id}?minVersion=1&maxWaitMs=8000`);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await publish(producer, topic, [late.created({ name: 'Late teapot', price: { amount: 9000, currency: 'EUR' } })]);
+    await bed.publish([late.created({ name: 'Late teapot', price: { amount: 9000, currency: 'EUR' } })]);
     const { status, body } = await waiting;
     assert.equal(status, 200);
     assert.equal(body.name, 'Late teapot');

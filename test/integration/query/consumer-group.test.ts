@@ -1,24 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Producer } from 'kafkajs';
-import { createProducer } from '../../../src/infra/kafka.ts';
-import { eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
+import { eventually } from '../../support/env.ts';
+import { QueryBed } from './support/bed.ts';
 import { catalogEvents } from './support/catalog.ts';
 import { privateEventStore, runVerify } from './support/event-store.ts';
-import { createTopics, publish, removeFromKafka, storeEvents } from './support/events.ts';
+import { storeEvents } from './support/events.ts';
 import { getJson, mongoUrlFor, type QueryService, startQueryService } from './support/service.ts';
 
-const topic = uniqueName('q-group');
-const deadLetterTopic = `${topic}.dlq`;
-const database = uniqueName('q_group').replaceAll('-', '_');
-const kafka = kafkaClient('query-group-test');
-const admin = kafka.admin();
-const mongo = mongoClient();
-let producer: Producer;
+const bed = new QueryBed('group', 6);
+const { database } = bed;
 let store: Awaited<ReturnType<typeof privateEventStore>>;
 const services: QueryService[] = [];
 // A cache far smaller than a partition's products: documents are evicted and read back all along.
-const options = { topic, deadLetterTopic, group: topic, database, partitions: 6, env: { PROJECTION_CACHE_SIZE: '20' } };
+const options = { ...bed.service, env: { PROJECTION_CACHE_SIZE: '20' } };
 
 type Status = { totalLag: number; partitions: { partition: number; ownedHere: boolean }[] };
 const owned = async (service: QueryService) =>
@@ -39,23 +33,13 @@ async function viewReads(service: QueryService): Promise<Record<string, number>>
 }
 
 before(async () => {
-  await admin.connect();
-  await createTopics(admin, [
-    { topic, partitions: 6 },
-    { topic: deadLetterTopic, partitions: 1 },
-  ]);
-  producer = createProducer(kafka);
-  await producer.connect();
+  await bed.open();
   store = await privateEventStore();
 });
 
 after(async () => {
   for (const service of services) await service.kill();
-  await producer?.disconnect();
-  await removeFromKafka(admin, [topic, deadLetterTopic], [topic]);
-  await admin.disconnect();
-  await mongo.db(database).dropDatabase();
-  await mongo.close();
+  await bed.close();
   await store?.drop();
 });
 
@@ -82,7 +66,7 @@ test('two query services in one group share the partitions, survive losing one, 
   assert.equal(shared.mine.filter((p) => shared.theirs.includes(p)).length, 0, 'no partition has two owners');
 
   const firstHalf = events.slice(0, 1200);
-  await publish(producer, topic, firstHalf, 100);
+  await bed.publish(firstHalf, 100);
   // Each member answers a product by id from its projection's memory when it owns the partition and
   // from MongoDB when not: both must give the same document.
   const latest = new Map(firstHalf.map((e) => [e.aggregateId, e.version]));
@@ -103,7 +87,7 @@ test('two query services in one group share the partitions, survive losing one, 
     );
   }
   await b.kill();
-  await publish(producer, topic, events.slice(1200), 100);
+  await bed.publish(events.slice(1200), 100);
   await eventually(async () => (await owned(a)).length === 6, { timeoutMs: 60_000, what: 'the survivor to own all' });
   await eventually(async () => (await getJson<Status>(`${a.url}/projections`)).body.totalLag === 0, {
     timeoutMs: 240_000,

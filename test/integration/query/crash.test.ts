@@ -1,47 +1,31 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Producer } from 'kafkajs';
-import { createProducer } from '../../../src/infra/kafka.ts';
-import { eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
+import { eventually } from '../../support/env.ts';
+import { QueryBed } from './support/bed.ts';
 import { catalogEvents } from './support/catalog.ts';
 import { privateEventStore, runVerify } from './support/event-store.ts';
-import { createTopics, publish, removeFromKafka, storeEvents } from './support/events.ts';
+import { storeEvents } from './support/events.ts';
 import { getJson, mongoUrlFor, type QueryService, startQueryService } from './support/service.ts';
 
-const topic = uniqueName('q-crash');
-const deadLetterTopic = `${topic}.dlq`;
-const database = uniqueName('q_crash').replaceAll('-', '_');
-const kafka = kafkaClient('query-crash-test');
-const admin = kafka.admin();
-const mongo = mongoClient();
-let producer: Producer;
+const bed = new QueryBed('crash', 6);
+const { database, mongo } = bed;
 let store: Awaited<ReturnType<typeof privateEventStore>>;
 const services: QueryService[] = [];
 
-const options = { topic, deadLetterTopic, group: topic, database, partitions: 6 };
+const options = { ...bed.service };
 
 const progress = async (service: QueryService) =>
   (await getJson<{ totalLag: number; partitions: { committedOffset: number | null }[] }>(`${service.url}/projections`))
     .body;
 
 before(async () => {
-  await admin.connect();
-  await createTopics(admin, [
-    { topic, partitions: 6 },
-    { topic: deadLetterTopic, partitions: 1 },
-  ]);
-  producer = createProducer(kafka);
-  await producer.connect();
+  await bed.open();
   store = await privateEventStore();
 });
 
 after(async () => {
   for (const service of services) await service.kill();
-  await producer?.disconnect();
-  await removeFromKafka(admin, [topic, deadLetterTopic], [topic]);
-  await admin.disconnect();
-  await mongo.db(database).dropDatabase();
-  await mongo.close();
+  await bed.close();
   await store?.drop();
 });
 
@@ -49,7 +33,7 @@ test('a query service killed with SIGKILL mid-stream and restarted ends verify-c
   const events = catalogEvents(400, 10);
   await storeEvents(store.sql, events);
   const half = events.length / 2;
-  await publish(producer, topic, events.slice(0, half));
+  await bed.publish(events.slice(0, half));
 
   const started = Date.now();
   const first = await startQueryService(options);
@@ -61,7 +45,7 @@ test('a query service killed with SIGKILL mid-stream and restarted ends verify-c
     },
     { timeoutMs: 120_000, intervalMs: 100, what: 'the projection to be part way through' },
   );
-  const publishing = publish(producer, topic, events.slice(half), 100);
+  const publishing = bed.publish(events.slice(half), 100);
   await new Promise((resolve) => setTimeout(resolve, 300));
   const before = await progress(first);
   await first.kill();

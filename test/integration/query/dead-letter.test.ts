@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Consumer, Producer } from 'kafkajs';
-import { createProducer } from '../../../src/infra/kafka.ts';
+import type { Consumer } from 'kafkajs';
 import { DEAD_LETTER_HEADERS } from '../../../src/projections/dead-letters.ts';
-import { eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
+import { eventually, uniqueName } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
-import { createTopics, publish, recordOf, removeFromKafka } from './support/events.ts';
+import { QueryBed } from './support/bed.ts';
+import { recordOf } from './support/events.ts';
 import { getJson, type QueryService, startQueryService } from './support/service.ts';
 
-const topic = uniqueName('q-dlq');
-const deadLetterTopic = `${topic}.dlq`;
-const database = uniqueName('q_dlq').replaceAll('-', '_');
-const kafka = kafkaClient('query-dlq-test');
-const admin = kafka.admin();
-const mongo = mongoClient();
-let producer: Producer;
+const bed = new QueryBed('dlq', 1);
+const { topic, deadLetterTopic, kafka } = bed;
 let consumer: Consumer;
 let service: QueryService;
 const readerGroup = uniqueName('q-dlq-reader');
@@ -27,13 +22,7 @@ interface Letter {
 const letters: Letter[] = [];
 
 before(async () => {
-  await admin.connect();
-  await createTopics(admin, [
-    { topic, partitions: 1 },
-    { topic: deadLetterTopic, partitions: 1 },
-  ]);
-  producer = createProducer(kafka);
-  await producer.connect();
+  await bed.open();
   consumer = kafka.consumer({ groupId: readerGroup });
   await consumer.connect();
   await consumer.subscribe({ topic: deadLetterTopic, fromBeginning: true });
@@ -46,17 +35,13 @@ before(async () => {
       });
     },
   });
-  service = await startQueryService({ topic, deadLetterTopic, group: topic, database, partitions: 1 });
+  service = await startQueryService(bed.service);
 });
 
 after(async () => {
   await service?.stop();
   await consumer?.disconnect();
-  await producer?.disconnect();
-  await removeFromKafka(admin, [topic, deadLetterTopic], [topic, readerGroup]);
-  await admin.disconnect();
-  await mongo.db(database).dropDatabase();
-  await mongo.close();
+  await bed.close([readerGroup]);
 });
 
 test('poison records go to the dead-letter topic with reason and source, and later events keep flowing', async () => {
@@ -67,8 +52,8 @@ test('poison records go to the dead-letter topic with reason and source, and lat
   stream.version -= 1;
   stream.stock -= 1;
   const restocked = stream.restocked(2);
-  await publish(producer, topic, [created]);
-  await producer.send({
+  await bed.publish([created]);
+  await bed.producer.send({
     topic,
     acks: -1,
     messages: [
@@ -77,7 +62,7 @@ test('poison records go to the dead-letter topic with reason and source, and lat
       { ...recordOf(badData as never) },
     ],
   });
-  await publish(producer, topic, [restocked]);
+  await bed.publish([restocked]);
 
   const view = await getJson<{ version: number; stock: number }>(
     `${service.url}/products/${stream.id}?minVersion=2&maxWaitMs=10000`,

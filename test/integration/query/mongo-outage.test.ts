@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Producer } from 'kafkajs';
-import { createProducer } from '../../../src/infra/kafka.ts';
-import { eventually, kafkaClient, mongoClient, mongoUrl, uniqueName } from '../../support/env.ts';
+import { eventually, mongoUrl } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
-import { createTopics, publish, removeFromKafka } from './support/events.ts';
+import { QueryBed } from './support/bed.ts';
 import { freePort, getJson, type QueryService, startQueryService } from './support/service.ts';
 import { TcpProxy } from './support/tcp-proxy.ts';
 
-const topic = uniqueName('q-outage');
-const deadLetterTopic = `${topic}.dlq`;
-const database = uniqueName('q_outage').replaceAll('-', '_');
-const group = topic;
-const kafka = kafkaClient('query-outage-test');
-const admin = kafka.admin();
-const mongo = mongoClient();
-let producer: Producer;
+const bed = new QueryBed('outage', 2);
+const { topic, deadLetterTopic, database, group, admin } = bed;
 let service: QueryService;
 let proxy: TcpProxy;
 
@@ -25,13 +17,7 @@ const committed = async () => {
 };
 
 before(async () => {
-  await admin.connect();
-  await createTopics(admin, [
-    { topic, partitions: 2 },
-    { topic: deadLetterTopic, partitions: 1 },
-  ]);
-  producer = createProducer(kafka);
-  await producer.connect();
+  await bed.open();
   const target = new URL(mongoUrl);
   proxy = new TcpProxy(await freePort(), { host: target.hostname, port: Number(target.port || 27017) });
   await proxy.open();
@@ -48,23 +34,19 @@ before(async () => {
 after(async () => {
   await service?.kill();
   await proxy?.cut();
-  await producer?.disconnect();
-  await removeFromKafka(admin, [topic, deadLetterTopic], [topic]);
-  await admin.disconnect();
-  await mongo.db(database).dropDatabase();
-  await mongo.close();
+  await bed.close();
 });
 
 test('with MongoDB gone the partitions pause without moving offsets or crashing, and resume when it returns', async () => {
   const stream = new StreamBuilder();
-  await publish(producer, topic, [stream.created({ stock: 1 })]);
+  await bed.publish([stream.created({ stock: 1 })]);
   const first = await getJson(`${service.url}/products/${stream.id}?minVersion=1&maxWaitMs=10000`);
   assert.equal(first.status, 200);
   await eventually(async () => (await committed()) === 1, { what: 'the first offset committed' });
 
   await proxy.cut();
   const pending = [stream.restocked(1), stream.restocked(1), stream.restocked(1)];
-  await publish(producer, topic, pending);
+  await bed.publish(pending);
 
   const ready = await getJson<{ checks: { mongodb: string } }>(`${service.url}/health/ready`);
   assert.equal(ready.status, 503);

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Producer } from 'kafkajs';
 import { decodeCursor } from '../../../src/http/query/cursor.ts';
-import { createProducer } from '../../../src/infra/kafka.ts';
 import type { ProductEnvelope } from '../../../src/projections/record.ts';
 import { viewCollections } from '../../../src/projections/view-store.ts';
 import {
@@ -11,39 +9,26 @@ import {
   type ProductFilters,
   type ProductSort,
 } from '../../../src/projections/views/products/query.ts';
-import { eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
+import { eventually } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
-import { createTopics, publish, removeFromKafka } from './support/events.ts';
+import { QueryBed } from './support/bed.ts';
 import { getJson, type QueryService, startQueryService } from './support/service.ts';
 
-const topic = uniqueName('q-pages');
-const deadLetterTopic = `${topic}.dlq`;
-const database = uniqueName('q_pages').replaceAll('-', '_');
-const kafka = kafkaClient('query-pages-test');
-const admin = kafka.admin();
-const mongo = mongoClient();
-let producer: Producer;
+const bed = new QueryBed('pages', 3);
+const { database, mongo } = bed;
 let service: QueryService;
 const streams = Array.from({ length: 60 }, () => new StreamBuilder());
 
 type Page = { items: { id: string }[]; nextCursor: string | null };
 
 before(async () => {
-  await admin.connect();
-  await createTopics(admin, [
-    { topic, partitions: 3 },
-    { topic: deadLetterTopic, partitions: 1 },
-  ]);
-  producer = createProducer(kafka);
-  await producer.connect();
-  await publish(
-    producer,
-    topic,
+  await bed.open();
+  await bed.publish(
     streams.map((s, i) =>
       s.created({ name: `Item ${String(i).padStart(3, '0')}`, price: { amount: 100 + i, currency: 'EUR' } }),
     ),
   );
-  service = await startQueryService({ topic, deadLetterTopic, group: topic, database, partitions: 3 });
+  service = await startQueryService(bed.service);
   await eventually(
     async () => (await getJson<Page>(`${service.url}/products?limit=100`)).body.items.length === streams.length,
     { timeoutMs: 60_000, what: 'every product listed' },
@@ -52,11 +37,7 @@ before(async () => {
 
 after(async () => {
   await service?.stop();
-  await producer?.disconnect();
-  await removeFromKafka(admin, [topic, deadLetterTopic], [topic]);
-  await admin.disconnect();
-  await mongo.db(database).dropDatabase();
-  await mongo.close();
+  await bed.close();
 });
 
 /**
@@ -81,7 +62,7 @@ for (const sort of ['price', '-price', 'name', '-updatedAt']) {
     let page = (await getJson<Page>(`${service.url}/products?limit=7&sort=${sort}`)).body;
     seen.push(...page.items.map((p) => p.id));
     while (page.nextCursor) {
-      await publish(producer, topic, churn(round++));
+      await bed.publish(churn(round++));
       // Let the projection apply the churn, so that the next page is read while documents have moved.
       await new Promise((resolve) => setTimeout(resolve, 700));
       page = (await getJson<Page>(`${service.url}/products?limit=7&sort=${sort}&cursor=${page.nextCursor}`)).body;
@@ -115,7 +96,7 @@ test('list pages served from memory are exactly the pages MongoDB gives for the 
   const specials = Array.from({ length: 6 }, (_, i) =>
     new StreamBuilder().created({ name: `Special ${i}`, price: { amount: 300 + i, currency: 'EUR' } }),
   );
-  await publish(producer, topic, specials);
+  await bed.publish(specials);
   await eventually(
     async () => (await getJson<Page>(`${service.url}/products?q=special&limit=10`)).body.items.length === 6,
     { timeoutMs: 30_000, what: 'the special products listed' },

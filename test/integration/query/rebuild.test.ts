@@ -2,22 +2,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Producer } from 'kafkajs';
-import { createProducer } from '../../../src/infra/kafka.ts';
 import { toProductView } from '../../../src/projections/views/products/view.ts';
-import { eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
+import { eventually } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
+import { QueryBed } from './support/bed.ts';
 import { catalogEvents } from './support/catalog.ts';
-import { createTopics, publish, removeFromKafka } from './support/events.ts';
 import { ADMIN_TOKEN, getJson, mongoUrlFor, type QueryService, startQueryService } from './support/service.ts';
 
-const topic = uniqueName('q-rebuild');
-const deadLetterTopic = `${topic}.dlq`;
-const database = uniqueName('q_rebuild').replaceAll('-', '_');
-const kafka = kafkaClient('query-rebuild-test');
-const admin = kafka.admin();
-const mongo = mongoClient();
-let producer: Producer;
+const bed = new QueryBed('rebuild', 4);
+const { topic, deadLetterTopic, database, mongo } = bed;
 let service: QueryService;
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -38,25 +31,15 @@ async function views(generation: number) {
 }
 
 before(async () => {
-  await admin.connect();
-  await createTopics(admin, [
-    { topic, partitions: 4 },
-    { topic: deadLetterTopic, partitions: 1 },
-  ]);
-  producer = createProducer(kafka);
-  await producer.connect();
-  await publish(producer, topic, catalogEvents(250, 8));
-  service = await startQueryService({ topic, deadLetterTopic, group: topic, database, partitions: 4 });
+  await bed.open();
+  await bed.publish(catalogEvents(250, 8));
+  service = await startQueryService(bed.service);
   await eventually(async () => (await status()).totalLag === 0, { timeoutMs: 120_000, what: 'lag 0' });
 });
 
 after(async () => {
   await service?.stop();
-  await producer?.disconnect();
-  await removeFromKafka(admin, [topic, deadLetterTopic], [topic]);
-  await admin.disconnect();
-  await mongo.db(database).dropDatabase();
-  await mongo.close();
+  await bed.close();
 });
 
 test('an admin rebuild produces views identical to the live ones while reads keep answering', async () => {
@@ -93,7 +76,7 @@ test('an admin rebuild produces views identical to the live ones while reads kee
 
   // The live projection continues in the new generation from where the rebuild stopped.
   const late = new StreamBuilder();
-  await publish(producer, topic, [late.created({ name: 'After the rebuild' })]);
+  await bed.publish([late.created({ name: 'After the rebuild' })]);
   const read = await getJson<{ name: string }>(`${service.url}/products/${late.id}?minVersion=1&maxWaitMs=10000`);
   assert.equal(read.status, 200);
   assert.equal(read.body.name, 'After the rebuild');

@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Producer } from 'kafkajs';
-import { createProducer } from '../../../src/infra/kafka.ts';
 import { toProductView } from '../../../src/projections/views/products/view.ts';
-import { eventually, kafkaClient, mongoClient, uniqueName } from '../../support/env.ts';
+import { eventually } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
+import { QueryBed } from './support/bed.ts';
 import { catalogEvents } from './support/catalog.ts';
-import { createTopics, publish, removeFromKafka } from './support/events.ts';
 import { getJson, type QueryService, startQueryService } from './support/service.ts';
 
-const topic = uniqueName('q-replay');
-const deadLetterTopic = `${topic}.dlq`;
-const database = uniqueName('q_replay').replaceAll('-', '_');
-const kafka = kafkaClient('query-replay-test');
-const admin = kafka.admin();
-const mongo = mongoClient();
-let producer: Producer;
+const bed = new QueryBed('replay', 4);
+const { database, mongo } = bed;
 let service: QueryService;
 
 const caughtUp = () =>
@@ -39,36 +32,26 @@ const metric = async (outcome: string) => {
 };
 
 before(async () => {
-  await admin.connect();
-  await createTopics(admin, [
-    { topic, partitions: 4 },
-    { topic: deadLetterTopic, partitions: 1 },
-  ]);
-  producer = createProducer(kafka);
-  await producer.connect();
-  service = await startQueryService({ topic, deadLetterTopic, group: topic, database, partitions: 4 });
+  await bed.open();
+  service = await startQueryService(bed.service);
 });
 
 after(async () => {
   await service?.stop();
-  await producer?.disconnect();
-  await removeFromKafka(admin, [topic, deadLetterTopic], [topic]);
-  await admin.disconnect();
-  await mongo.db(database).dropDatabase();
-  await mongo.close();
+  await bed.close();
 });
 
 test('publishing the same events again changes no view and no stat', async () => {
   const events = catalogEvents(100, 8);
-  await publish(producer, topic, events);
+  await bed.publish(events);
   await caughtUp();
   const first = await viewsSnapshot();
   assert.equal(first.products.length, 100);
   const duplicatesBefore = await metric('duplicate');
 
   // A relay that republished a range, then everything once more.
-  await publish(producer, topic, events.slice(150, 450));
-  await publish(producer, topic, events);
+  await bed.publish(events.slice(150, 450));
+  await bed.publish(events);
   await caughtUp();
 
   assert.deepEqual(await viewsSnapshot(), first);
@@ -79,7 +62,7 @@ test('an event ahead of a missing version is parked and counted, then applied wh
   const stream = new StreamBuilder();
   const [v1, v2, v3] = [stream.created({ stock: 5 }), stream.restocked(1), stream.reserved(2)];
   const parkedBefore = await metric('parked');
-  await publish(producer, topic, [v1, v3]);
+  await bed.publish([v1, v3]);
   await caughtUp();
   const early = await getJson<{ version: number; stock: number }>(`${service.url}/products/${stream.id}`);
   assert.equal(early.body.version, 1);
@@ -87,7 +70,7 @@ test('an event ahead of a missing version is parked and counted, then applied wh
   const metrics = await (await fetch(`${service.url}/metrics`)).text();
   assert.match(metrics, /projection_gaps_total\{[^}]*\} [1-9]/);
 
-  await publish(producer, topic, [v2]);
+  await bed.publish([v2]);
   const filled = await getJson<{ version: number; stock: number }>(
     `${service.url}/products/${stream.id}?minVersion=3&maxWaitMs=10000`,
   );
