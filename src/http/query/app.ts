@@ -1,8 +1,6 @@
 import { Hono } from 'hono';
-import { BulkheadFull } from '../../infra/bulkhead.ts';
 import type { Logger } from '../../infra/logger.ts';
 import type { Registry } from '../../infra/metrics.ts';
-import { isMongoUnavailable, isTimeLimitExceeded } from '../../infra/mongo.ts';
 import { type HealthRoutesDeps, healthRoutes } from '../health.ts';
 import { correlationId } from '../middleware/correlation-id.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
@@ -11,6 +9,7 @@ import { type AdminRoutesDeps, adminRoutes } from './admin-routes.ts';
 import { type CatalogRoutesDeps, catalogRoutes } from './catalog-routes.ts';
 import { docsRoutes } from './openapi.ts';
 import { type ProductRoutesDeps, productRoutes } from './product-routes.ts';
+import { unavailability } from './unavailability.ts';
 
 export interface QueryAppDeps {
   logger: Logger;
@@ -35,32 +34,4 @@ export function createQueryApp(deps: QueryAppDeps): Hono {
   const problems = problemHandler(() => deps.logger);
   app.onError((error, c) => problems(unavailability(error) ?? error, c));
   return app;
-}
-
-/** The failures that mean "not now": the views database is down, busy, or too slow for this query. */
-function unavailability(error: Error): ProblemError | undefined {
-  if (isMongoUnavailable(error)) {
-    return new ProblemError('service-unavailable', 'the views database does not answer', {}, { 'Retry-After': '5' });
-  }
-  if (error instanceof BulkheadFull) {
-    return new ProblemError(
-      'service-unavailable',
-      `too many ${error.bulkhead} in progress; retry shortly`,
-      {},
-      {
-        'Retry-After': '1',
-      },
-    );
-  }
-  if (isTimeLimitExceeded(error)) {
-    return new ProblemError(
-      'service-unavailable',
-      'the query ran past its time limit; retry later',
-      {},
-      {
-        'Retry-After': '5',
-      },
-    );
-  }
-  return undefined;
 }
