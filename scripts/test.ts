@@ -3,14 +3,16 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { repoRoot } from './stack/paths.ts';
 import { say } from './stack/progress.ts';
-import { serviceEnv } from './stack/services.ts';
+import { serviceComponents, serviceEnv } from './stack/services.ts';
 import { down, up } from './stack/stack.ts';
 
 /**
  * `npm test`: type check, lint, then every unit and integration test on node:test through tsx,
  * against the local stack. Starts the stack's servers if they are not running and stops only what
- * it started. `npm test -- --unit` runs the unit tests alone (no stack); other arguments filter
- * test files by path.
+ * it started. Services that `npm run up` started are stopped for the run and started again after
+ * it: the tests start services of their own, and a running command service would hold the outbox
+ * relay's leadership and publish their events to its own topic. `npm test -- --unit` runs the unit
+ * tests alone (no stack); other arguments filter test files by path.
  */
 
 const args = process.argv.slice(2);
@@ -52,6 +54,11 @@ async function main(): Promise<number> {
   }
 
   const started = integration.length > 0 ? await up({ services: false }) : [];
+  const paused = integration.length > 0 ? serviceComponents.filter((c) => c.pid() !== undefined) : [];
+  if (paused.length > 0) {
+    say('test', `stopping ${paused.map((c) => c.name).join(' and ')} for the run (started again after it)`);
+    await down(paused);
+  }
   try {
     say('test', `running ${files.length} test files`);
     // One file at a time: integration tests share the stack, and some stop a broker on purpose.
@@ -66,6 +73,7 @@ async function main(): Promise<number> {
     );
     return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   } finally {
+    for (const service of paused) await service.start();
     if (started.length > 0) {
       say('test', `stopping what the tests started: ${started.map((c) => c.name).join(', ')}`);
       await down(started);
