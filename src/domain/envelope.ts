@@ -1,13 +1,14 @@
-import { type Infer, integer, min, nonempty, object, optional, pattern, string, type } from 'superstruct';
+import { type Infer, integer, min, nonempty, object, optional, pattern, type } from 'superstruct';
+import { StorableText } from './text.ts';
 
-export const Uuid = pattern(string(), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+export const Uuid = pattern(StorableText, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
 
 export const EventMetadata = object({
   commandId: Uuid,
-  idempotencyKey: optional(nonempty(string())),
-  correlationId: nonempty(string()),
-  causationId: nonempty(string()),
-  traceparent: optional(nonempty(string())),
+  idempotencyKey: optional(nonempty(StorableText)),
+  correlationId: nonempty(StorableText),
+  causationId: nonempty(StorableText),
+  traceparent: optional(nonempty(StorableText)),
 });
 export type EventMetadata = Infer<typeof EventMetadata>;
 
@@ -18,10 +19,10 @@ export type EventMetadata = Infer<typeof EventMetadata>;
  */
 export const EnvelopeHeader = type({
   eventId: Uuid,
-  type: nonempty(string()),
+  type: nonempty(StorableText),
   aggregateId: Uuid,
   version: min(integer(), 1),
-  occurredAt: pattern(string(), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/),
+  occurredAt: pattern(StorableText, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/),
   schemaVersion: min(integer(), 1),
   metadata: EventMetadata,
 });

@@ -1,4 +1,5 @@
-import { type Infer, integer, max, min, object, pattern, refine, string } from 'superstruct';
+import { type Infer, integer, max, min, object, pattern, refine } from 'superstruct';
+import { StorableText } from './text.ts';
 
 /** Largest amount accepted anywhere: keeps every sum of stock x price inside a safe integer for realistic catalogs. */
 export const MAX_AMOUNT = 1_000_000_000_000;
@@ -9,8 +10,11 @@ export const SafeInteger = refine(
   (value) => Number.isSafeInteger(value) || 'must be a safe integer',
 );
 
-/** ISO 4217 alphabetic code: three upper-case letters. */
-export const CurrencyCode = pattern(string(), /^[A-Z]{3}$/);
+/**
+ * ISO 4217 alphabetic code: three upper-case letters. Built on `StorableText` although the pattern
+ * alone excludes NUL: a pattern's message quotes the value, the storable refinement's does not.
+ */
+export const CurrencyCode = pattern(StorableText, /^[A-Z]{3}$/);
 
 /** A price in minor units (cents), strictly positive. */
 export const Money = object({

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type Failure, StructError } from 'superstruct';
+import { escapeUnstorable } from '../domain/text.ts';
 import type { Logger } from '../infra/logger.ts';
 
 /**
@@ -58,15 +59,23 @@ export class ProblemError extends Error {
       type: `${PROBLEM_BASE}${this.code}`,
       title: PROBLEMS[this.code].title,
       status: this.status,
-      detail: this.detail,
-      ...(instance ? { instance } : {}),
+      detail: escapeUnstorable(this.detail),
+      // Hono decodes the path: `%00` in it is a NUL.
+      ...(instance ? { instance: escapeUnstorable(instance) } : {}),
       ...this.extra,
     };
   }
 }
 
+/**
+ * A JSON Pointer to a field. A name holding NUL or an unpaired surrogate (an unknown field of a
+ * hostile body) is written with `\uXXXX` escapes, so the problem stays well-formed JSON (I-JSON)
+ * that every client can parse.
+ */
 export const pointer = (path: readonly (string | number)[]): string =>
-  path.length === 0 ? '/' : `/${path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
+  path.length === 0
+    ? '/'
+    : `/${path.map((p) => escapeUnstorable(String(p).replaceAll('~', '~0').replaceAll('/', '~1'))).join('/')}`;
 
 export function validationProblem(error: StructError, where = 'body'): ProblemError {
   // One entry per field: a value can fail several refinements, the first says enough.
@@ -81,7 +90,8 @@ export function validationProblem(error: StructError, where = 'body'): ProblemEr
         ? 'is required'
         : failure.type === 'never'
           ? 'is not an allowed field'
-          : failure.message,
+          : // superstruct's own messages quote the value (`but received "..."`).
+            escapeUnstorable(failure.message),
   }));
   return new ProblemError('validation-failed', `the ${where} has ${errors.length} invalid field(s)`, { errors });
 }

@@ -1,6 +1,7 @@
 import { optional, type Struct, validate } from 'superstruct';
 import { Money, sameMoney } from '../money.ts';
 import type { Rejection, RejectionCode } from '../rejection.ts';
+import { escapeUnstorable } from '../text.ts';
 import {
   type EventOf,
   ProductDescription,
@@ -49,11 +50,17 @@ const reject = (code: RejectionCode, detail: string): Decision => ({ ok: false, 
 
 /**
  * The decider checks its input against the event schemas itself rather than trusting the HTTP
- * schema: an event that breaks an invariant would be stored, and replayed, forever.
+ * schema: an event that breaks an invariant would be stored, and replayed, forever. Text fields
+ * refuse what the stores cannot hold (NUL, unpaired surrogates). The detail can quote the input
+ * (a field name, a value a pattern did not match) and is stored with an idempotency key, so what it
+ * quotes is escaped to storable text.
  */
 const invalid = <T, S>(field: string, value: unknown, schema: Struct<T, S>): Decision | undefined => {
   const [error] = validate(value, schema);
-  return error && reject('invalid-command', `${[field, ...error.path].join('.')}: ${error.message}`);
+  if (!error) return undefined;
+  // The failure's own message: the error's reads "At path: x -- ..." for a nested field.
+  const { message } = error.failures()[0] ?? error;
+  return reject('invalid-command', escapeUnstorable(`${[field, ...error.path].join('.')}: ${message}`));
 };
 
 const whenActive = (state: ProductState, decideActive: (product: ActiveProduct) => Decision): Decision => {

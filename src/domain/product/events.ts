@@ -1,5 +1,6 @@
-import { array, enums, type Infer, literal, min, nonempty, object, size, string, union } from 'superstruct';
+import { array, enums, type Infer, literal, min, nonempty, object, size, union } from 'superstruct';
 import { Money, SafeInteger } from '../money.ts';
+import { StorableText } from '../text.ts';
 
 /**
  * The product's domain events: what happened, without the envelope. Events are "fat" where a
@@ -10,10 +11,11 @@ import { Money, SafeInteger } from '../money.ts';
 
 export const Quantity = min(SafeInteger, 1);
 export const Stock = min(SafeInteger, 0);
-export const ReservationId = nonempty(string());
-export const ProductName = size(string(), 1, 200);
-export const ProductDescription = size(string(), 0, 2000);
-export const Sku = size(nonempty(string()), 1, 64);
+/** Text fields hold only what the stores can hold: no NUL, no unpaired surrogate (see `storable`). */
+export const ReservationId = nonempty(StorableText);
+export const ProductName = size(StorableText, 1, 200);
+export const ProductDescription = size(StorableText, 0, 2000);
+export const Sku = size(StorableText, 1, 64);
 
 export const ProductCreated = object({
   type: literal('ProductCreated'),

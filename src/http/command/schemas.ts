@@ -1,13 +1,22 @@
-import { type Infer, object, optional } from 'superstruct';
+import { type Infer, object, optional, type Struct, size } from 'superstruct';
 import { Uuid } from '../../domain/envelope.ts';
 import { Money } from '../../domain/money.ts';
 import { ProductDescription, ProductName, Quantity, ReservationId, Sku, Stock } from '../../domain/product/events.ts';
+import { STORABLE_TEXT_PATTERN } from '../../domain/text.ts';
 import { describe } from '../openapi/json-schema.ts';
 
 /**
  * Request bodies of the command API. Each schema is the body's type and its validator, and feeds
- * /openapi.json. `object` rejects unknown fields; numbers must be safe integers.
+ * /openapi.json. `object` rejects unknown fields; numbers must be safe integers; text refuses NUL
+ * and unpaired surrogates (the domain structs are built on `StorableText`).
  */
+
+/**
+ * A free-text field, documented with the storable-text pattern its domain struct enforces. Notes go
+ * outside `optional` (here and with `describe`): `optional` builds a new struct, without them.
+ */
+const text = <T, S>(struct: Struct<T, S>, docs: Record<string, unknown>): Struct<T, S> =>
+  describe(struct, { ...docs, pattern: STORABLE_TEXT_PATTERN });
 
 export const ProductId = describe(Uuid, { format: 'uuid' });
 
@@ -16,25 +25,26 @@ const price = describe(Money, {
 });
 
 export const CreateProductBody = object({
-  id: optional(ProductId),
-  sku: describe(Sku, { minLength: 1, maxLength: 64 }),
-  name: describe(ProductName, { minLength: 1, maxLength: 200 }),
-  description: optional(describe(ProductDescription, { maxLength: 2000 })),
+  id: describe(optional(ProductId), { format: 'uuid' }),
+  sku: text(Sku, { minLength: 1, maxLength: 64 }),
+  name: text(ProductName, { minLength: 1, maxLength: 200 }),
+  description: text(optional(ProductDescription), { maxLength: 2000 }),
   price,
-  initialStock: optional(describe(Stock, { minimum: 0 })),
+  initialStock: describe(optional(Stock), { minimum: 0 }),
 });
 export type CreateProductBody = Infer<typeof CreateProductBody>;
 
 export const ChangePriceBody = price;
 
 export const UpdateDetailsBody = object({
-  name: optional(describe(ProductName, { minLength: 1, maxLength: 200 })),
-  description: optional(describe(ProductDescription, { maxLength: 2000 })),
+  name: text(optional(ProductName), { minLength: 1, maxLength: 200 }),
+  description: text(optional(ProductDescription), { maxLength: 2000 }),
 });
 
 export const RestockBody = object({ quantity: describe(Quantity, { minimum: 1 }) });
 
 export const ReservationBody = object({
   quantity: describe(Quantity, { minimum: 1 }),
-  reservationId: optional(describe(ReservationId, { maxLength: 200 })),
+  // The domain bounds no reservation id's length; the API does, as it always documented.
+  reservationId: text(optional(size(ReservationId, 1, 200)), { minLength: 1, maxLength: 200 }),
 });

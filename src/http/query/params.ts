@@ -11,12 +11,12 @@ import {
   refine,
   type Struct,
   size,
-  string,
   unknown,
   validate,
 } from 'superstruct';
 import { Uuid } from '../../domain/envelope.ts';
 import { CurrencyCode, MAX_AMOUNT } from '../../domain/money.ts';
+import { STORABLE_TEXT_PATTERN, StorableText } from '../../domain/text.ts';
 import { PRODUCT_SORTS } from '../../projections/views/products/query.ts';
 import { describe } from '../openapi/json-schema.ts';
 import { ProblemError, pointer, validationProblem } from '../problem.ts';
@@ -65,12 +65,24 @@ const ListFields = object({
     maximum: MAX_LIMIT,
     description: `page size (default ${DEFAULT_LIMIT})`,
   }),
-  cursor: param(size(string(), 1, 2000), { description: 'nextCursor of the previous page; opaque' }),
+  cursor: param(size(StorableText, 1, 2000), {
+    minLength: 1,
+    maxLength: 2000,
+    pattern: STORABLE_TEXT_PATTERN,
+    description: 'nextCursor of the previous page; opaque',
+  }),
   status: param(enums(['active', 'discontinued']), {}),
   minPrice: param(integerParam(1, MAX_AMOUNT), { minimum: 1, description: 'lowest price, inclusive, in minor units' }),
   maxPrice: param(integerParam(1, MAX_AMOUNT), { minimum: 1, description: 'highest price, inclusive, in minor units' }),
   currency: param(CurrencyCode, { pattern: '^[A-Z]{3}$', description: 'ISO 4217 code of the price' }),
-  q: param(size(string(), 1, 200), { maxLength: 200, description: 'names containing this text, case-insensitively' }),
+  // Text reaching MongoDB (and FerretDB's PostgreSQL) holds no NUL: `%00` decodes to one. A
+  // percent-encoded lone surrogate (%ED%A0%80) is not UTF-8, so Hono leaves it undecoded.
+  q: param(size(StorableText, 1, 200), {
+    minLength: 1,
+    maxLength: 200,
+    pattern: STORABLE_TEXT_PATTERN,
+    description: 'names containing this text, case-insensitively',
+  }),
   sort: param(enums(PRODUCT_SORTS), { description: 'default name; ties are broken by id' }),
 });
 

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { MAX_AMOUNT } from '../../../src/domain/money.ts';
 import { type CreateProduct, decide, type ProductCommand } from '../../../src/domain/product/commands.ts';
 import { initialState } from '../../../src/domain/product/state.ts';
+import { isStorableText } from '../../../src/domain/text.ts';
 import { eur, mug, productCreated, productDiscontinued } from './fixtures.ts';
 import { given } from './given-when-then.ts';
 
@@ -51,6 +52,14 @@ describe('CreateProduct', () => {
     ['a negative initial stock', { initialStock: -1 }, /^initialStock: /],
     ['a fractional initial stock', { initialStock: 1.5 }, /^initialStock: /],
     ['an initial stock beyond the safe integers', { initialStock: 2 ** 53 }, /^initialStock: /],
+    ['a sku holding a NUL', { sku: 'MUG\u0000001' }, /^sku: must not contain NUL or unpaired surrogate/],
+    ['a sku holding a lone low surrogate', { sku: '\udc00MUG' }, /^sku: must not contain NUL/],
+    ['a name holding a NUL', { name: 'a\u0000b' }, /^name: must not contain NUL or unpaired surrogate/],
+    ['a name holding a lone high surrogate', { name: 'Mug \ud800' }, /^name: must not contain NUL/],
+    ['a description holding a NUL', { description: '\u0000' }, /^description: must not contain NUL/],
+    ['a description holding a lone low surrogate', { description: 'x\udfff' }, /^description: must not contain/],
+    ['a currency holding a NUL', { price: { amount: 1, currency: 'EU\u0000' } }, /^price\.currency: must not/],
+    ['a currency holding a lone surrogate', { price: { amount: 1, currency: '\ud800UR' } }, /^price\.currency: must/],
   ];
   for (const [what, override, detail] of invalidCreations) {
     test(`rejects ${what} as an invalid command`, () => {
@@ -59,6 +68,21 @@ describe('CreateProduct', () => {
         .thenRejects('invalid-command', detail);
     });
   }
+
+  test('accepts any Unicode text, astral characters (surrogate pairs) included', () => {
+    const data = { ...createMug.data, name: 'Mug \ud83d\ude00', description: 'tab\t\u0001 \ud83c\udf75' };
+    given()
+      .when({ type: 'CreateProduct', data })
+      .then([productCreated({ name: data.name, description: data.description })]);
+  });
+
+  test('quotes the input in a rejection only as storable text (the detail is stored with an idempotency key)', () => {
+    const price = { amount: 1200, currency: 'EUR', '\u0000\ud800': 1 };
+    const decision = decide({ type: 'CreateProduct', data: { ...createMug.data, price } }, initialState);
+    assert.ok(!decision.ok);
+    assert.match(decision.rejection.detail, /^price\.\\u0000\\ud800: /);
+    assert.ok(isStorableText(decision.rejection.detail), JSON.stringify(decision.rejection.detail));
+  });
 
   test('rejects a price carrying fields other than amount and currency', () => {
     const price = { amount: 1200, currency: 'EUR', vat: 20 };
@@ -194,6 +218,17 @@ describe('UpdateDetails', () => {
       .when({ type: 'UpdateDetails', data: { description: 'D'.repeat(2001) } })
       .thenRejects('invalid-command', /^description: /);
   });
+
+  for (const text of ['Cup\u0000', '\ud800', 'Cup \udc00']) {
+    test(`rejects a name or description holding ${JSON.stringify(text)} as an invalid command`, () => {
+      given([productCreated()])
+        .when({ type: 'UpdateDetails', data: { name: text } })
+        .thenRejects('invalid-command', /^name: must not contain NUL or unpaired surrogate characters$/);
+      given([productCreated()])
+        .when({ type: 'UpdateDetails', data: { description: text } })
+        .thenRejects('invalid-command', /^description: must not contain NUL or unpaired surrogate characters$/);
+    });
+  }
 });
 
 describe('Restock', () => {
@@ -275,6 +310,14 @@ describe('ReserveStock', () => {
       .when({ type: 'ReserveStock', data: { quantity: 1, reservationId: '' } })
       .thenRejects('invalid-command', /^reservationId: /);
   });
+
+  for (const reservationId of ['r-\u0000', '\ud800', 'r-\udc00-1']) {
+    test(`rejects the reservation id ${JSON.stringify(reservationId)} as an invalid command`, () => {
+      given([productCreated()])
+        .when({ type: 'ReserveStock', data: { quantity: 1, reservationId } })
+        .thenRejects('invalid-command', /^reservationId: must not contain NUL or unpaired surrogate characters$/);
+    });
+  }
 
   test('rejects a reservation on a product that does not exist', () => {
     given()

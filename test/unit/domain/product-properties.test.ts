@@ -5,9 +5,9 @@ import { is } from 'superstruct';
 import { Money } from '../../../src/domain/money.ts';
 import { decide } from '../../../src/domain/product/commands.ts';
 import { PRODUCT_EVENT_TYPES, ProductDescription, ProductName, Sku } from '../../../src/domain/product/events.ts';
-import { evolve } from '../../../src/domain/product/state.ts';
+import { evolve, initialState } from '../../../src/domain/product/state.ts';
 import { REJECTION_CODES } from '../../../src/domain/rejection.ts';
-import { commandSequence } from './arbitraries.ts';
+import { commandSequence, storableText, unstorableText } from './arbitraries.ts';
 import { deepFreeze } from './given-when-then.ts';
 import { runCommands } from './run-commands.ts';
 
@@ -96,5 +96,41 @@ describe('the product decider, for any sequence of commands', () => {
       }
     }
     for (const outcome of [...PRODUCT_EVENT_TYPES, ...REJECTION_CODES]) assert.ok(seen.has(outcome), outcome);
+  });
+});
+
+describe('the product decider, for any text', () => {
+  const sku = storableText({ minLength: 1, maxLength: 32 });
+  const name = storableText({ minLength: 1, maxLength: 100 });
+  const description = storableText({ maxLength: 1000 });
+  const price = { amount: 1200, currency: 'EUR' };
+
+  test('accepts a creation whose sku, name and description hold any storable Unicode text', () => {
+    fc.assert(
+      fc.property(sku, name, description, (sku, name, description) => {
+        const decision = decide({ type: 'CreateProduct', data: { sku, name, description, price } }, initialState);
+        assert.ok(decision.ok, decision.ok ? '' : decision.rejection.detail);
+      }),
+    );
+  });
+
+  test('refuses a command with NUL or an unpaired surrogate in any text field, naming the field', () => {
+    const field = fc.constantFrom('sku', 'name', 'description', 'reservationId');
+    fc.assert(
+      fc.property(field, unstorableText, (field, text) => {
+        const data = { sku: 'MUG-001', name: 'Mug', price, [field]: text };
+        const decision =
+          field === 'reservationId'
+            ? decide({ type: 'ReserveStock', data: { quantity: 1, reservationId: text } }, initialState)
+            : decide({ type: 'CreateProduct', data }, initialState);
+        assert.deepEqual(decision, {
+          ok: false,
+          rejection: {
+            code: 'invalid-command',
+            detail: `${field}: must not contain NUL or unpaired surrogate characters`,
+          },
+        });
+      }),
+    );
   });
 });

@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Hono } from 'hono';
+import { validate } from 'superstruct';
+import { STORABLE_TEXT_PATTERN } from '../../../src/domain/text.ts';
+import { toJsonSchema } from '../../../src/http/openapi/json-schema.ts';
 import { problemHandler } from '../../../src/http/problem.ts';
 import { encodeCursor, queryDigest } from '../../../src/http/query/cursor.ts';
+import { ListQuery, listQueryFields } from '../../../src/http/query/params.ts';
 import { productRoutes } from '../../../src/http/query/product-routes.ts';
 import { createLogger } from '../../../src/infra/logger.ts';
 import { ProgressHub } from '../../../src/projections/progress-hub.ts';
@@ -105,5 +109,58 @@ describe('query parameters are validated like bodies', () => {
     assert.match(otherSort.errors[0]?.message ?? '', /another sort/);
     const otherFilters = await problem(`/products?status=discontinued&cursor=${cursor}`);
     assert.match(otherFilters.errors[0]?.message ?? '', /other filters/);
+  });
+
+  describe('text the stores cannot hold', () => {
+    const MESSAGE = 'must not contain NUL or unpaired surrogate characters';
+
+    test('a NUL (%00) in q, cursor or currency is a 422 naming the parameter, before any view is read', async () => {
+      for (const [query, field] of [
+        ['q=mug%00', '/q'],
+        ['q=%00', '/q'],
+        ['cursor=eyJ2Ijox%00', '/cursor'],
+        ['currency=EU%00', '/currency'],
+      ]) {
+        const answer = await problem(`/products?${query}`);
+        assert.equal(answer.status, 422, query);
+        assert.deepEqual(answer.errors, [{ path: field, message: MESSAGE }], query);
+      }
+    });
+
+    test('an unknown parameter whose name holds a NUL is named with a \\u0000 escape', async () => {
+      const answer = await problem('/products?a%00b=1');
+      assert.equal(answer.status, 422);
+      assert.deepEqual(answer.errors, [{ path: '/a\\u0000b', message: 'is not an allowed field' }]);
+    });
+
+    test('a lone surrogate cannot arrive in a URL: Hono leaves %ED%A0%80 undecoded, a URL turns \\ud800 into U+FFFD', async () => {
+      const echo = new Hono().get('/', (c) => c.json({ q: c.req.query('q') }));
+      assert.deepEqual(await (await echo.request('/?q=a%ED%A0%80b')).json(), { q: 'a%ED%A0%80b' });
+      assert.deepEqual(await (await echo.request('/?q=%ED%B0%80')).json(), { q: '%ED%B0%80' });
+      assert.deepEqual(await (await echo.request('/?q=a\ud800b')).json(), { q: 'a\ufffdb' });
+      assert.deepEqual(await (await echo.request('/?q=a%00b')).json(), { q: 'a\u0000b' });
+    });
+
+    test('the schema refuses a lone surrogate in q, cursor or currency all the same', () => {
+      for (const field of ['q', 'cursor', 'currency']) {
+        for (const text of ['\ud800', 'ab\udc00', '\u0000']) {
+          const [error] = validate({ [field]: text }, ListQuery, { coerce: true });
+          assert.deepEqual(
+            error?.failures().map((f) => [f.path.join('.'), f.message])[0],
+            [field, MESSAGE],
+            `${field}=${JSON.stringify(text)}`,
+          );
+        }
+        assert.equal(validate({ [field]: field === 'currency' ? 'EUR' : 'mug \ud83d\ude00' }, ListQuery)[0], undefined);
+      }
+    });
+
+    test('the OpenAPI parameters q and cursor carry the storable-text pattern', () => {
+      const fields = listQueryFields.schema as Record<string, Parameters<typeof toJsonSchema>[0]>;
+      for (const name of ['q', 'cursor']) {
+        const schema = toJsonSchema(fields[name] as Parameters<typeof toJsonSchema>[0]);
+        assert.equal(schema.pattern, STORABLE_TEXT_PATTERN, name);
+      }
+    });
   });
 });
