@@ -1,15 +1,18 @@
-import { ActorSystem } from './actors/actor-system.ts';
+import { ActorSystem, ActorSystemOverloaded } from './actors/actor-system.ts';
 import type { CommandTask, TaskResult } from './actors/protocol.ts';
 import { commandApp } from './http/command/app.ts';
+import { NotReady } from './http/health.ts';
 import { close, listen, onShutdown } from './http/serve.ts';
-import { ConfigError, commandSettings, loadConfig, splitList } from './infra/config.ts';
-import { findIdempotencyRecord } from './infra/event-store/idempotency.ts';
+import { ConfigError, commandSettings, loadConfig, loadDatabaseTimeouts, splitList } from './infra/config.ts';
+import { OUTBOX_CHANNEL } from './infra/event-store/append.ts';
+import { purgeIdempotencyKeys } from './infra/event-store/idempotency.ts';
 import { migrate } from './infra/event-store/migrations.ts';
 import { readStream } from './infra/event-store/read.ts';
 import { createKafka } from './infra/kafka.ts';
 import { createLogger } from './infra/logger.ts';
 import { Counter, createRegistry, Gauge, Histogram } from './infra/metrics.ts';
 import { OutboxRelay } from './infra/outbox/relay.ts';
+import { RelayWakeup } from './infra/outbox/wakeup.ts';
 import { createSql } from './infra/postgres.ts';
 
 /**
@@ -23,6 +26,7 @@ function loadSettings() {
     if (splitList(config.COMMAND_API_TOKENS).length === 0) {
       throw new ConfigError(['COMMAND_API_TOKENS="": at least one token is required (the local stack generates one)']);
     }
+    loadDatabaseTimeouts(config);
     return config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -38,6 +42,8 @@ const sql = createSql(config.DATABASE_URL, {
   max: config.DATABASE_POOL_SIZE,
   logger,
   applicationName: 'cqrs-catalog-command',
+  statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+  lockTimeoutMs: config.DATABASE_LOCK_TIMEOUT_MS,
 });
 
 const commands = new Counter({
@@ -74,28 +80,42 @@ const relayLeader = new Gauge({
   registers: [registry],
 });
 
-const actors = new ActorSystem(config.WORKER_THREADS, {
-  databaseUrl: config.DATABASE_URL,
-  logLevel: config.LOG_LEVEL,
-  maxBatch: config.GROUP_COMMIT_MAX_BATCH,
-  maxLive: config.ACTOR_MAX_LIVE,
-  idleMs: config.ACTOR_IDLE_MS,
-  conflictRetries: config.CONFLICT_RETRIES,
-  snapshotEvery: config.SNAPSHOT_EVERY,
-});
+const actors = new ActorSystem(
+  config.WORKER_THREADS,
+  {
+    databaseUrl: config.DATABASE_URL,
+    logLevel: config.LOG_LEVEL,
+    maxBatch: config.GROUP_COMMIT_MAX_BATCH,
+    commitConcurrency: config.GROUP_COMMIT_CONCURRENCY,
+    maxQueued: config.GROUP_COMMIT_MAX_QUEUED,
+    maxMailbox: config.ACTOR_MAX_MAILBOX,
+    maxLive: config.ACTOR_MAX_LIVE,
+    idleMs: config.ACTOR_IDLE_MS,
+    conflictRetries: config.CONFLICT_RETRIES,
+    snapshotEvery: config.SNAPSHOT_EVERY,
+  },
+  config.COMMANDS_MAX_IN_FLIGHT,
+);
 
-/** A worker that died mid-command leaves the outcome unknown: 503, and the client retries with its key. */
+/**
+ * Load shedding answers 503 before the command reaches a worker. A worker that died mid-command
+ * leaves the outcome unknown: 503, and the client retries with its key.
+ */
 async function dispatch(task: CommandTask): Promise<TaskResult> {
   try {
     return await actors.dispatch(task);
   } catch (error) {
-    logger.error({ err: error, productId: task.productId }, 'worker failed while handling a command');
+    const overloaded = error instanceof ActorSystemOverloaded;
+    if (!overloaded) logger.error({ err: error, productId: task.productId }, 'worker failed while handling a command');
     return {
-      outcome: {
-        ok: false,
-        code: 'unavailable',
-        detail: 'the worker handling this product failed; retry with the same Idempotency-Key',
-      },
+      outcome: overloaded
+        ? { ok: false, code: 'overloaded', detail: `${error.message}; retry later` }
+        : {
+            ok: false,
+            code: 'unavailable',
+            detail: 'the worker handling this product failed; retry with the same Idempotency-Key',
+          },
+      appended: false,
       batchSize: 0,
       liveActors: 0,
       workerId: -1,
@@ -123,10 +143,20 @@ const relay = new OutboxRelay({
   topic: config.KAFKA_TOPIC,
   batchSize: config.OUTBOX_BATCH_SIZE,
   pollMs: config.OUTBOX_POLL_MS,
+  lingerMs: config.OUTBOX_LINGER_MS,
   logger: logger.child({ component: 'outbox-relay' }),
   onPublished: (count) => published.inc(count),
   onBacklog: (rows) => outboxBacklog.set(rows),
 });
+
+const wakeup = new RelayWakeup(
+  relay,
+  async () => {
+    await sql.notify(OUTBOX_CHANNEL, '');
+  },
+  20,
+  (error) => logger.warn({ err: error }, 'could not notify the outbox relay leader; it will poll'),
+);
 
 const app = commandApp({
   tokens: splitList(config.COMMAND_API_TOKENS),
@@ -134,14 +164,14 @@ const app = commandApp({
   registry,
   readiness: {
     postgres: async () => {
-      if (!migrated) throw new Error('schema not migrated yet');
+      if (!migrated) throw new NotReady('schema not migrated yet');
       await sql`select 1`;
     },
   },
   dispatch,
-  findIdempotencyRecord: (key) => findIdempotencyRecord(sql, key),
   readEvents: (id) => readStream(sql, id),
   onResult: (kind, result) => {
+    if (result.appended) wakeup.committed();
     commands.inc({ kind, outcome: result.outcome.ok ? 'ok' : result.outcome.code });
     if (result.batchSize > 0) batchSizes.observe(result.batchSize);
     if (result.workerId >= 0) actorsLive.set({ worker: String(result.workerId) }, result.liveActors);
@@ -154,7 +184,23 @@ relay.start();
 const leaderWatch = setInterval(() => relayLeader.set(relay.leader ? 1 : 0), 1000);
 leaderWatch.unref();
 
+/** The relay's leader also expires idempotency records, a bounded chunk at a time. */
+async function purgeExpiredKeys(): Promise<void> {
+  if (!relay.leader) return;
+  let purged = 0;
+  for (let chunk = 5000; chunk === 5000; purged += chunk) {
+    chunk = await purgeIdempotencyKeys(sql, config.IDEMPOTENCY_TTL_HOURS, 5000);
+  }
+  if (purged > 0) logger.info({ purged, ttlHours: config.IDEMPOTENCY_TTL_HOURS }, 'expired idempotency keys purged');
+}
+const purger = setInterval(
+  () => void purgeExpiredKeys().catch((error) => logger.warn({ err: error }, 'idempotency key purge failed')),
+  60_000,
+);
+purger.unref();
+
 onShutdown(logger, async () => {
+  clearInterval(purger);
   await close(server);
   await relay.stop();
   await actors.close();

@@ -2,9 +2,9 @@ import { threadId } from 'node:worker_threads';
 import type { Envelope } from '../domain/envelope.ts';
 import { decide, type ProductCommand } from '../domain/product/commands.ts';
 import { PRODUCT_EVENT_SCHEMA_VERSION, type ProductEvent } from '../domain/product/events.ts';
-import { evolve, type ProductState } from '../domain/product/state.ts';
-import type { AppendRequest, AppendResult } from '../infra/event-store/append.ts';
-import type { GroupCommitter } from './group-commit.ts';
+import { evolve, initialState, type ProductState } from '../domain/product/state.ts';
+import type { AppendRequest, AppendResult, IdempotencyRecord } from '../infra/event-store/append.ts';
+import { CommitterOverloaded, type GroupCommitter } from './group-commit.ts';
 import type { CommandOutcome, CommandTask, TaskResult } from './protocol.ts';
 
 export interface ActorContext {
@@ -19,9 +19,16 @@ export interface ActorContext {
   now: () => Date;
   newEventId: () => string;
   maxBatch: number;
+  /** Commands waiting in one mailbox beyond which new ones are shed (answered `overloaded`). */
+  maxMailbox: number;
   conflictRetries: number;
   snapshotEvery: number;
   liveActors: () => number;
+  /**
+   * Where a failed read or commit is reported with the commands it failed. Clients get a generic
+   * 503: a dependency's error text never reaches a response.
+   */
+  reportStoreError: (error: unknown, productId: string, correlationIds: string[]) => void;
 }
 
 interface Pending {
@@ -64,6 +71,9 @@ export class ProductActor {
   }
 
   tell(task: CommandTask): Promise<TaskResult> {
+    if (this.mailbox.length >= this.ctx.maxMailbox) {
+      return Promise.resolve(this.result(overloaded(`${this.mailbox.length} commands wait for this product`), 0));
+    }
     return new Promise((resolve) => {
       this.mailbox.push({ task, attempts: 0, resolve });
       if (!this.draining) void this.drain();
@@ -82,8 +92,26 @@ export class ProductActor {
     }
   }
 
-  private reply(pending: Pending, outcome: CommandOutcome, batchSize: number): void {
-    pending.resolve({ outcome, batchSize, liveActors: this.ctx.liveActors(), workerId: threadId });
+  private result(outcome: CommandOutcome, batchSize: number, appended = false): TaskResult {
+    return { outcome, appended, batchSize, liveActors: this.ctx.liveActors(), workerId: threadId };
+  }
+
+  private reply(pending: Pending, outcome: CommandOutcome, batchSize: number, appended = false): void {
+    pending.resolve(this.result(outcome, batchSize, appended));
+  }
+
+  private replyReplay(pending: Pending, record: IdempotencyRecord, batchSize: number): void {
+    pending.resolve({ ...this.result(record.outcome as CommandOutcome, batchSize), replay: record });
+  }
+
+  /** A store failure: every command given answers 503 (the error itself goes to the log). */
+  private fail(pendings: Pending[], error: unknown): void {
+    this.ctx.reportStoreError(
+      error,
+      this.productId,
+      pendings.map((p) => p.task.metadata.correlationId),
+    );
+    for (const p of pendings) this.reply(p, unavailable, 0);
   }
 
   private async handle(batch: Pending[]): Promise<void> {
@@ -91,12 +119,16 @@ export class ProductActor {
     // Whether the state was read from the event store during this batch (else it is a cached copy).
     let fresh = false;
     while (pending.length > 0) {
-      if (!this.state) {
+      if (!this.state && isFirstCreate(pending)) {
+        // A create needs no read: the unique version-1 row and the SKU claim reject it if the
+        // product exists, and only then does the actor load and decide again.
+        this.state = initialState;
+      } else if (!this.state) {
         try {
           this.state = await this.ctx.load(this.productId);
           fresh = true;
         } catch (error) {
-          for (const p of pending) this.reply(p, unavailable(error), 0);
+          this.fail(pending, error);
           return;
         }
       }
@@ -113,7 +145,7 @@ export class ProductActor {
           }
         } catch (error) {
           this.state = undefined;
-          for (const p of pending) this.reply(p, unavailable(error), 0);
+          this.fail(pending, error);
           return;
         }
       }
@@ -127,8 +159,13 @@ export class ProductActor {
       try {
         ({ results, batchSize } = await this.ctx.committer.submit(requests));
       } catch (error) {
+        if (error instanceof CommitterOverloaded) {
+          // Nothing was sent: the state is still the store's.
+          for (const p of pending) this.reply(p, overloaded(error.message), 0);
+          return;
+        }
         this.state = undefined;
-        for (const step of steps) this.reply(step.pending, unavailable(error), 0);
+        this.fail(pending, error);
         return;
       }
       pending = this.settle(steps, results, batchSize);
@@ -217,7 +254,7 @@ export class ProductActor {
   private settle(steps: Step[], results: AppendResult[], batchSize: number): Pending[] {
     const failedAt = steps.findIndex((s) => s.request !== undefined && results[s.request] !== 'ok');
     const settled = failedAt === -1 ? steps : steps.slice(0, failedAt);
-    for (const step of settled) this.reply(step.pending, step.outcome, batchSize);
+    for (const step of settled) this.reply(step.pending, step.outcome, batchSize, step.events > 0);
     if (failedAt === -1) {
       this.state = steps.at(-1)?.after ?? this.state;
       return [];
@@ -233,12 +270,8 @@ export class ProductActor {
         { ok: false, code: 'sku-taken', detail: `SKU ${sku} belongs to another product` },
         batchSize,
       );
-    } else if (result === 'idempotency-conflict') {
-      this.reply(
-        failed.pending,
-        { ok: false, code: 'idempotency-conflict', detail: 'the Idempotency-Key was committed by another request' },
-        batchSize,
-      );
+    } else if (typeof result === 'object') {
+      this.replyReplay(failed.pending, result.replay, batchSize);
     } else {
       // A conflict means another writer moved the stream: what this actor holds is stale.
       this.state = undefined;
@@ -267,6 +300,10 @@ function answeredFromStateAlone(steps: readonly Step[]): boolean {
   return steps.length > 0 && steps[0]?.events === 0;
 }
 
+/** The first attempt of a create heading the mailbox: decided against the empty state without a read. */
+const isFirstCreate = (pending: Pending[]): boolean =>
+  pending[0]?.task.command.type === 'CreateProduct' && pending[0].attempts === 0;
+
 function success(command: ProductCommand, state: ProductState): CommandOutcome {
   const stock = state.status === 'empty' ? 0 : state.stock;
   return command.type === 'ReserveStock'
@@ -274,8 +311,14 @@ function success(command: ProductCommand, state: ProductState): CommandOutcome {
     : { ok: true, version: state.version, stock };
 }
 
-const unavailable = (error: unknown): CommandOutcome => ({
+const unavailable: CommandOutcome = {
   ok: false,
   code: 'unavailable',
-  detail: `the event store did not confirm the write: ${(error as Error)?.message ?? String(error)}`,
+  detail: 'the event store did not confirm the write; retry with the same Idempotency-Key',
+};
+
+const overloaded = (why: string): CommandOutcome => ({
+  ok: false,
+  code: 'overloaded',
+  detail: `too many commands in flight (${why}); retry later`,
 });

@@ -1,6 +1,7 @@
 import type { EventMetadata } from '../domain/envelope.ts';
 import type { ProductCommand } from '../domain/product/commands.ts';
 import type { RejectionCode } from '../domain/rejection.ts';
+import type { IdempotencyRecord } from '../infra/event-store/append.ts';
 
 /**
  * What crosses the thread boundary between the HTTP thread and the worker that owns a product:
@@ -22,10 +23,10 @@ export type FailureCode =
   | 'sku-taken'
   | 'precondition-failed'
   | 'version-conflict'
-  /** Another process committed this Idempotency-Key first: the caller answers from the stored record. */
-  | 'idempotency-conflict'
   /** The event store could not be reached, or the commit's outcome is unknown. */
-  | 'unavailable';
+  | 'unavailable'
+  /** A bounded queue (the actor's mailbox, the group committer) is full: retry later. */
+  | 'overloaded';
 
 export type CommandOutcome =
   | { ok: true; version: number; stock: number; reservationId?: string }
@@ -33,6 +34,13 @@ export type CommandOutcome =
 
 export interface TaskResult {
   outcome: CommandOutcome;
+  /**
+   * The Idempotency-Key was already committed: nothing was appended, and this is what the first
+   * request stored. The HTTP layer compares its request hash and answers with its outcome.
+   */
+  replay?: IdempotencyRecord;
+  /** Whether this command's events were committed (the outbox relay has something to publish). */
+  appended: boolean;
   /** How many commands shared this command's transaction (group commit), 0 when none was needed. */
   batchSize: number;
   liveActors: number;

@@ -2,7 +2,7 @@ import { workerData } from 'node:worker_threads';
 import { postgresEventStore } from '../infra/event-store/event-store.ts';
 import { uuidv7 } from '../infra/ids.ts';
 import { createLogger } from '../infra/logger.ts';
-import { createSql } from '../infra/postgres.ts';
+import { createSql, isConnectionError, isPgError } from '../infra/postgres.ts';
 import { ActorRegistry } from './actor-registry.ts';
 import { GroupCommitter } from './group-commit.ts';
 import { loadProduct } from './load-product.ts';
@@ -18,6 +18,9 @@ export interface WorkerSettings {
   databaseUrl: string;
   logLevel: string;
   maxBatch: number;
+  commitConcurrency: number;
+  maxQueued: number;
+  maxMailbox: number;
   maxLive: number;
   idleMs: number;
   conflictRetries: number;
@@ -26,24 +29,41 @@ export interface WorkerSettings {
 
 const settings = workerData as WorkerSettings;
 const logger = createLogger('command-worker', settings.logLevel);
-const sql = createSql(settings.databaseUrl, { max: 4, logger, applicationName: 'cqrs-catalog-worker' });
-const store = postgresEventStore(sql);
-const committer = new GroupCommitter((requests) => store.appendBatch(requests), settings.maxBatch);
+// The committer's transactions get connections of their own: an actor load waiting for a
+// connection never delays a commit, and a commit never waits behind a load.
+const commitSql = createSql(settings.databaseUrl, {
+  max: settings.commitConcurrency,
+  logger,
+  applicationName: 'cqrs-catalog-worker-commit',
+});
+const readSql = createSql(settings.databaseUrl, { max: 4, logger, applicationName: 'cqrs-catalog-worker' });
+const commitStore = postgresEventStore(commitSql);
+const readStore = postgresEventStore(readSql);
+const committer = new GroupCommitter((requests) => commitStore.appendBatch(requests), {
+  maxBatch: settings.maxBatch,
+  concurrency: settings.commitConcurrency,
+  maxQueued: settings.maxQueued,
+  rolledBack: (error) => isPgError(error) && !isConnectionError(error),
+});
 const registry = new ActorRegistry(
   {
     committer,
-    load: (id) => loadProduct(store, id),
-    streamVersion: (id) => store.streamVersion(id),
+    load: (id) => loadProduct(readStore, id),
+    streamVersion: (id) => readStore.streamVersion(id),
     now: () => new Date(),
     newEventId: () => uuidv7(),
     maxBatch: settings.maxBatch,
+    maxMailbox: settings.maxMailbox,
     conflictRetries: settings.conflictRetries,
     snapshotEvery: settings.snapshotEvery,
+    reportStoreError: (error, productId, correlationIds) =>
+      logger.error({ err: error, productId, correlationIds }, 'the event store failed a command'),
   },
   settings.maxLive,
   settings.idleMs,
 );
 
-export default function handleCommand(task: CommandTask): Promise<TaskResult> {
-  return registry.get(task.productId).tell(task);
+/** One piscina task carries every command the HTTP thread dispatched to this worker in one turn. */
+export default function handleCommands({ tasks }: { tasks: CommandTask[] }): Promise<TaskResult[]> {
+  return Promise.all(tasks.map((task) => registry.get(task.productId).tell(task)));
 }

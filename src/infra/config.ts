@@ -70,8 +70,27 @@ const shared = {
   ),
 };
 
+/**
+ * Every PostgreSQL connection starts with these (see `createSql`): a statement running longer, or
+ * waiting longer for a lock, fails (503, retry later) instead of holding a connection and its
+ * caller forever. See `loadDatabaseTimeouts` for the rule between the two.
+ */
+export const databaseTimeoutSettings = {
+  DATABASE_STATEMENT_TIMEOUT_MS: setting(
+    int(100, 3_600_000),
+    '15000',
+    'statement_timeout of every PostgreSQL statement (ms); a statement running longer is cancelled',
+  ),
+  DATABASE_LOCK_TIMEOUT_MS: setting(
+    int(10, 3_600_000),
+    '5000',
+    'lock_timeout of every PostgreSQL statement (ms), at most DATABASE_STATEMENT_TIMEOUT_MS',
+  ),
+};
+
 export const commandSettings = {
   ...shared,
+  ...databaseTimeoutSettings,
   COMMAND_PORT: setting(port, '8080', 'command service HTTP port'),
   COMMAND_API_TOKENS: setting(tokens, '', 'comma-separated bearer tokens accepted on /products routes'),
   WORKER_THREADS: setting(int(1, 64), '2', 'piscina worker threads hosting product actors'),
@@ -82,11 +101,37 @@ export const commandSettings = {
   ),
   ACTOR_IDLE_MS: setting(int(1000, 86_400_000), '300000', 'an actor idle this long is passivated'),
   GROUP_COMMIT_MAX_BATCH: setting(int(1, 10_000), '500', 'most commands appended in one transaction'),
+  GROUP_COMMIT_CONCURRENCY: setting(
+    int(1, 32),
+    '2',
+    'group-commit transactions in flight per worker, each on a connection of its own',
+  ),
+  GROUP_COMMIT_MAX_QUEUED: setting(
+    int(1, 1_000_000),
+    '4000',
+    'commands waiting for a group commit per worker before new ones answer 503',
+  ),
+  COMMANDS_MAX_IN_FLIGHT: setting(
+    int(1, 1_000_000),
+    '10000',
+    'commands in flight in one process (all workers) before new ones answer 503',
+  ),
+  ACTOR_MAX_MAILBOX: setting(int(1, 1_000_000), '1000', 'commands waiting for one product before new ones answer 503'),
   CONFLICT_RETRIES: setting(int(0, 100), '3', 'reloads after a version conflict before answering 409'),
   SNAPSHOT_EVERY: setting(int(1, 1_000_000), '100', 'a snapshot of a product is stored every this many events'),
   DATABASE_POOL_SIZE: setting(int(1, 100), '10', 'PostgreSQL connections per process'),
   OUTBOX_BATCH_SIZE: setting(int(1, 10_000), '500', 'events the relay publishes per round'),
   OUTBOX_POLL_MS: setting(int(10, 60_000), '1000', 'relay polling fallback when no NOTIFY arrives'),
+  OUTBOX_LINGER_MS: setting(
+    int(0, 1000),
+    '5',
+    'once caught up, the relay waits this long for more events, so each Kafka send carries more',
+  ),
+  IDEMPOTENCY_TTL_HOURS: setting(
+    int(1, 24 * 365),
+    '24',
+    'how long an Idempotency-Key is remembered; older records are purged in the background',
+  ),
 };
 
 export const querySettings = {
@@ -133,6 +178,22 @@ export function loadConfig<S extends Settings>(settings: S, env: NodeJS.ProcessE
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return values as Config<S>;
+}
+
+/**
+ * The database timeouts of `config` (or of the environment), checked against each other: a
+ * lock_timeout longer than statement_timeout would never fire.
+ */
+export function loadDatabaseTimeouts(
+  config: Config<typeof databaseTimeoutSettings> = loadConfig(databaseTimeoutSettings),
+): { statementMs: number; lockMs: number } {
+  const { DATABASE_STATEMENT_TIMEOUT_MS: statementMs, DATABASE_LOCK_TIMEOUT_MS: lockMs } = config;
+  if (lockMs > statementMs) {
+    throw new ConfigError([
+      `DATABASE_LOCK_TIMEOUT_MS=${lockMs}: must not exceed DATABASE_STATEMENT_TIMEOUT_MS=${statementMs}`,
+    ]);
+  }
+  return { statementMs, lockMs };
 }
 
 export const splitList = (value: string): string[] =>

@@ -79,14 +79,25 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
       assert.equal((await store.readStream(b)).length, 0);
     });
 
-    test('an idempotency key is stored once; a second use is an idempotency conflict and appends nothing', async () => {
+    test('an idempotency key is stored once; a second use appends nothing and answers the stored record', async () => {
       const store = await create();
       const [a, b] = [randomUUID(), randomUUID()];
       const key = randomUUID();
-      const idempotency = { key, requestHash: 'h1', outcome: { ok: true, version: 1, stock: 1 } };
-      assert.deepEqual(await store.appendBatch([req(a, [1], { idempotency })]), ['ok']);
-      assert.deepEqual(await store.appendBatch([req(b, [1], { idempotency })]), ['idempotency-conflict']);
+      const outcome = { ok: true, version: 1, stock: 1 };
+      assert.deepEqual(await store.appendBatch([req(a, [1], { idempotency: { key, requestHash: 'h1', outcome } })]), [
+        'ok',
+      ]);
+      const second = { key, requestHash: 'h2', outcome: { ok: true, version: 9, stock: 9 } };
+      assert.deepEqual(await store.appendBatch([req(b, [1], { idempotency: second, skuClaim: `SKU-${b}` })]), [
+        { replay: { requestHash: 'h1', aggregateId: a, outcome } },
+      ]);
       assert.equal((await store.readStream(b)).length, 0);
+      const sku = `SKU-${b}`;
+      assert.deepEqual(
+        await store.appendBatch([req(randomUUID(), [1], { skuClaim: sku })]),
+        ['ok'],
+        'the replayed request claimed no SKU',
+      );
     });
 
     test('a request with no events can still store its idempotency record', async () => {
@@ -99,7 +110,7 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
       };
       assert.deepEqual(await store.appendBatch([{ aggregateId: id, events: [], idempotency }]), ['ok']);
       assert.deepEqual(await store.appendBatch([{ aggregateId: id, events: [], idempotency }]), [
-        'idempotency-conflict',
+        { replay: { requestHash: 'h', aggregateId: id, outcome: idempotency.outcome } },
       ]);
     });
 
@@ -107,8 +118,11 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
       const store = await create();
       const id = randomUUID();
       await store.appendBatch([req(id, [1, 2], { snapshot: { version: 2, state: { status: 'active', version: 2 } } })]);
-      assert.deepEqual(await store.readSnapshot(id), { version: 2, state: { status: 'active', version: 2 } });
-      assert.equal(await store.readSnapshot(randomUUID()), undefined);
+      assert.deepEqual(await store.readTail(id), {
+        snapshot: { version: 2, state: { status: 'active', version: 2 } },
+        events: [],
+      });
+      assert.deepEqual(await store.readTail(randomUUID()), { events: [] });
     });
   });
 }

@@ -26,8 +26,8 @@ const failureCodes: Record<Exclude<CommandOutcome, { ok: true }>['code'], Proble
   'sku-taken': 'sku-taken',
   'precondition-failed': 'precondition-failed',
   'version-conflict': 'version-conflict',
-  'idempotency-conflict': 'idempotency-key-in-flight',
   unavailable: 'service-unavailable',
+  overloaded: 'service-unavailable',
 };
 
 export function answer(kind: WriteKind, productId: string, outcome: CommandOutcome): WriteAnswer | ProblemError {

@@ -2,13 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { CommandOutcome, CommandTask, TaskResult } from '../../actors/protocol.ts';
 import type { ProductCommand } from '../../domain/product/commands.ts';
-import type { IdempotencyRecord } from '../../infra/event-store/idempotency.ts';
+import type { IdempotencyRecord } from '../../infra/event-store/append.ts';
 import { ProblemError } from '../problem.ts';
 import { answer, type WriteKind } from './outcome-response.ts';
 
 export interface WriteDeps {
   dispatch: (task: CommandTask) => Promise<TaskResult>;
-  findIdempotencyRecord: (key: string) => Promise<IdempotencyRecord | undefined>;
   onResult?: (kind: WriteKind, result: TaskResult) => void;
 }
 
@@ -39,8 +38,11 @@ function idempotencyKey(c: Context): string | undefined {
   return key;
 }
 
-/** A request's identity for idempotency: method, path and the body's JSON with sorted keys. */
-export function requestHash(method: string, path: string, body: unknown): string {
+/**
+ * A request's identity for idempotency: method, path, `If-Match` and the body's JSON with sorted
+ * keys. `If-Match` is part of it, so a stored 412 is not replayed to a corrected request.
+ */
+export function requestHash(method: string, path: string, ifMatch: number | undefined, body: unknown): string {
   const canonical = (value: unknown): unknown =>
     Array.isArray(value)
       ? value.map(canonical)
@@ -52,15 +54,16 @@ export function requestHash(method: string, path: string, body: unknown): string
           )
         : value;
   return createHash('sha256')
-    .update(`${method} ${path}\n${JSON.stringify(canonical(body) ?? null)}`)
+    .update(`${method} ${path}\n${ifMatch ?? ''}\n${JSON.stringify(canonical(body) ?? null)}`)
     .digest('hex');
 }
 
 /**
- * The path every write takes: If-Match and Idempotency-Key are read, a replay is answered from the
- * stored outcome, otherwise the command goes to its product's actor and its outcome is mapped.
- * Keys whose first request is still running in this process answer 409; across processes the
- * key's unique row settles the race inside the append transaction.
+ * The path every write takes: If-Match and Idempotency-Key are read, the command goes to its
+ * product's actor and its outcome is mapped. The key is stored by the append itself: when it was
+ * taken, the append wrote nothing and handed back the first request's record, which answers the
+ * replay (no lookup before each write). Keys whose first request is still running in this process
+ * answer 409; across processes the key's unique row settles the race inside the append.
  */
 export function writePipeline(deps: WriteDeps) {
   const inFlight = new Set<string>();
@@ -82,7 +85,7 @@ export function writePipeline(deps: WriteDeps) {
   ): Promise<Response> {
     const version = expectedVersion(c);
     const key = idempotencyKey(c);
-    const hash = key === undefined ? '' : requestHash(c.req.method, c.req.path, body);
+    const hash = key === undefined ? '' : requestHash(c.req.method, c.req.path, version, body);
     if (key !== undefined) {
       if (inFlight.has(key)) {
         throw new ProblemError(
@@ -97,10 +100,6 @@ export function writePipeline(deps: WriteDeps) {
     }
     let result: TaskResult;
     try {
-      if (key !== undefined) {
-        const stored = await deps.findIdempotencyRecord(key);
-        if (stored) return replay(kind, stored, hash, c);
-      }
       const correlationId = c.get('correlationId');
       const traceparent = c.req.header('traceparent');
       const task: CommandTask = {
@@ -121,10 +120,7 @@ export function writePipeline(deps: WriteDeps) {
       if (key !== undefined) inFlight.delete(key);
     }
     deps.onResult?.(kind, result);
-    if (!result.outcome.ok && result.outcome.code === 'idempotency-conflict' && key !== undefined) {
-      const stored = await deps.findIdempotencyRecord(key);
-      if (stored) return replay(kind, stored, hash, c);
-    }
+    if (result.replay) return replay(kind, result.replay, hash, c);
     return respond(c, kind, productId, result.outcome, false);
   };
 }

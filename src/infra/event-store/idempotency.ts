@@ -1,14 +1,14 @@
 import type { Sql } from '../postgres.ts';
 
-export interface IdempotencyRecord {
-  requestHash: string;
-  aggregateId: string;
-  outcome: unknown;
-}
-
-export async function findIdempotencyRecord(sql: Sql, key: string): Promise<IdempotencyRecord | undefined> {
-  const [row] = await sql`select request_hash, aggregate_id, outcome from idempotency_keys where key = ${key}`;
-  return row
-    ? { requestHash: row.request_hash as string, aggregateId: row.aggregate_id as string, outcome: row.outcome }
-    : undefined;
+/**
+ * Idempotency records are kept for a documented time (IDEMPOTENCY_TTL_HOURS): long enough for any
+ * client's retries, short enough that the table stays small. A replay after that is a new request.
+ */
+export async function purgeIdempotencyKeys(sql: Sql, olderThanHours: number, limit: number): Promise<number> {
+  const rows = await sql`
+    delete from idempotency_keys where key in (
+      select key from idempotency_keys where created_at < now() - make_interval(hours => ${olderThanHours})
+      order by created_at limit ${limit})
+    returning 1`;
+  return rows.length;
 }

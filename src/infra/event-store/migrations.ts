@@ -151,6 +151,147 @@ const migrations: { version: number; name: string; sql: string }[] = [
       $fn$;
     `,
   },
+  {
+    version: 3,
+    name: 'append_events: set-based group commit, idempotency replay in the append, no NOTIFY',
+    // The common batch (distinct products, fresh keys and SKUs, free versions) is written by one
+    // set-based statement per table. Any unique violation rolls that attempt back (one
+    // subtransaction per batch, not per request) and the batch is judged request by request, as
+    // append_batch did. A taken Idempotency-Key answers with the stored record, so the HTTP layer
+    // needs no lookup before dispatching. No pg_notify here: NOTIFY takes a cluster-wide lock held
+    // until commit, which serialised every append; the command service wakes the relay after the
+    // commit instead. The transaction_id index served no query (readAll walks the primary key),
+    // and the outbox's foreign key cost a trigger per row for a reference made in the same
+    // statement.
+    sql: `
+      drop function append_batch(jsonb);
+      drop index events_transaction_id;
+      alter table outbox drop constraint outbox_position_fkey;
+      create index idempotency_keys_created_at on idempotency_keys (created_at);
+
+      create function append_events(requests jsonb) returns jsonb
+      language plpgsql as $fn$
+      declare
+        r jsonb;
+        agg uuid;
+        results jsonb := '[]';
+        poisoned uuid[] := '{}';
+        positions bigint[];
+        wanted integer;
+        claimed boolean;
+        stored record;
+      begin
+        begin
+          insert into idempotency_keys (key, request_hash, aggregate_id, outcome)
+          select q.r->'idempotency'->>'key', q.r->'idempotency'->>'requestHash', (q.r->>'aggregateId')::uuid,
+                 q.r->'idempotency'->'outcome'
+          from jsonb_array_elements(requests) as q(r) where q.r ? 'idempotency';
+
+          insert into product_skus (sku, aggregate_id)
+          select q.r->>'skuClaim', (q.r->>'aggregateId')::uuid
+          from jsonb_array_elements(requests) as q(r) where q.r ? 'skuClaim';
+
+          with inserted as (
+            insert into events (event_id, aggregate_id, version, type, schema_version, data, metadata, occurred_at)
+            select (t.e->>'eventId')::uuid, (q.r->>'aggregateId')::uuid, (t.e->>'version')::int, t.e->>'type',
+                   (t.e->>'schemaVersion')::int, t.e->'data', t.e->'metadata', (t.e->>'occurredAt')::timestamptz
+            from jsonb_array_elements(requests) with ordinality as q(r, i)
+            cross join lateral jsonb_array_elements(q.r->'events') with ordinality as t(e, j)
+            order by q.i, t.j
+            returning position, aggregate_id
+          )
+          insert into outbox (position, aggregate_id) select position, aggregate_id from inserted;
+
+          insert into snapshots (aggregate_id, version, state)
+          select distinct on (agg_id) agg_id, version, state from (
+            select (q.r->>'aggregateId')::uuid as agg_id, (q.r->'snapshot'->>'version')::int as version,
+                   q.r->'snapshot'->'state' as state
+            from jsonb_array_elements(requests) as q(r) where q.r ? 'snapshot'
+          ) s
+          order by agg_id, version desc
+          on conflict (aggregate_id) do update set version = excluded.version, state = excluded.state, taken_at = now()
+          where snapshots.version < excluded.version;
+
+          return (select coalesce(jsonb_agg('"ok"'::jsonb), '[]') from jsonb_array_elements(requests));
+        exception when unique_violation then
+          -- Something in the batch is taken: judge each request on its own below.
+        end;
+
+        -- A request that fails leaves nothing behind: the rows it had inserted (uncommitted, never
+        -- visible to anyone) are removed again, which avoids a subtransaction per request. Later
+        -- requests of the failed stream were decided on top of it, so they are not attempted.
+        for r in select value from jsonb_array_elements(requests) loop
+          agg := (r->>'aggregateId')::uuid;
+          if agg = any(poisoned) then
+            results := results || '"not-attempted"'::jsonb;
+            continue;
+          end if;
+
+          if r ? 'idempotency' then
+            insert into idempotency_keys (key, request_hash, aggregate_id, outcome)
+            values (r->'idempotency'->>'key', r->'idempotency'->>'requestHash', agg, r->'idempotency'->'outcome')
+            on conflict do nothing;
+            if not found then
+              select request_hash, aggregate_id, outcome into stored
+              from idempotency_keys where key = r->'idempotency'->>'key';
+              results := results || jsonb_build_array(jsonb_build_object('replay', jsonb_build_object(
+                'requestHash', stored.request_hash, 'aggregateId', stored.aggregate_id, 'outcome', stored.outcome)));
+              poisoned := poisoned || agg;
+              continue;
+            end if;
+          end if;
+
+          claimed := false;
+          if r ? 'skuClaim' then
+            insert into product_skus (sku, aggregate_id) values (r->>'skuClaim', agg) on conflict do nothing;
+            if not found then
+              if r ? 'idempotency' then delete from idempotency_keys where key = r->'idempotency'->>'key'; end if;
+              -- The same product holding the SKU means its creation already committed.
+              results := results || case when exists (
+                select 1 from product_skus where sku = r->>'skuClaim' and aggregate_id <> agg
+              ) then '"sku-taken"'::jsonb else '"version-conflict"'::jsonb end;
+              poisoned := poisoned || agg;
+              continue;
+            end if;
+            claimed := true;
+          end if;
+
+          wanted := jsonb_array_length(r->'events');
+          if wanted > 0 then
+            with inserted as (
+              insert into events (event_id, aggregate_id, version, type, schema_version, data, metadata, occurred_at)
+              select (e->>'eventId')::uuid, agg, (e->>'version')::int, e->>'type', (e->>'schemaVersion')::int,
+                     e->'data', e->'metadata', (e->>'occurredAt')::timestamptz
+              from jsonb_array_elements(r->'events') with ordinality as t(e, n)
+              order by n
+              on conflict (aggregate_id, version) do nothing
+              returning position
+            )
+            select coalesce(array_agg(position order by position), '{}') into positions from inserted;
+            if coalesce(array_length(positions, 1), 0) < wanted then
+              delete from events where position = any(positions);
+              if r ? 'idempotency' then delete from idempotency_keys where key = r->'idempotency'->>'key'; end if;
+              if claimed then delete from product_skus where sku = r->>'skuClaim'; end if;
+              results := results || '"version-conflict"'::jsonb;
+              poisoned := poisoned || agg;
+              continue;
+            end if;
+            insert into outbox (position, aggregate_id) select p, agg from unnest(positions) as p;
+          end if;
+
+          if r ? 'snapshot' then
+            insert into snapshots (aggregate_id, version, state)
+            values (agg, (r->'snapshot'->>'version')::int, r->'snapshot'->'state')
+            on conflict (aggregate_id) do update set version = excluded.version, state = excluded.state, taken_at = now()
+            where snapshots.version < excluded.version;
+          end if;
+          results := results || '"ok"'::jsonb;
+        end loop;
+        return results;
+      end;
+      $fn$;
+    `,
+  },
 ];
 
 export async function migrate(sql: Sql): Promise<void> {

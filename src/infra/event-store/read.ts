@@ -38,6 +38,29 @@ export async function readStream(sql: Sql, aggregateId: string, afterVersion = 0
   return rows.map(toStoredEvent);
 }
 
+/** What an actor needs to rebuild a product: the latest snapshot and the events after it. */
+export interface StreamTail {
+  snapshot?: { version: number; state: unknown };
+  events: { type: string; version: number; data: unknown }[];
+}
+
+/** The latest snapshot and the events after it, in one round trip. */
+export async function readStreamTail(sql: Sql, aggregateId: string): Promise<StreamTail> {
+  const rows = await sql<{ type: string | null; version: number; data: unknown }[]>`
+    with s as (select version, state from snapshots where aggregate_id = ${aggregateId})
+    select null as type, version, state as data from s
+    union all
+    select type, version, data from events
+    where aggregate_id = ${aggregateId} and version > coalesce((select version from s), 0)
+    order by version`;
+  const tail: StreamTail = { events: [] };
+  for (const row of rows) {
+    if (row.type === null) tail.snapshot = { version: row.version, state: row.data };
+    else tail.events.push({ type: row.type, version: row.version, data: row.data });
+  }
+  return tail;
+}
+
 /** The stream's current version (0 when it has no event): one index probe, no event read. */
 export async function readStreamVersion(sql: Sql, aggregateId: string): Promise<number> {
   const [row] =

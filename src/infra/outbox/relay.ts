@@ -10,6 +10,8 @@ export interface RelayOptions {
   topic: string;
   batchSize: number;
   pollMs: number;
+  /** Once caught up, how long to let events accumulate before the next read (bigger Kafka sends). */
+  lingerMs: number;
   logger: Logger;
   onPublished?: (count: number) => void;
   onBacklog?: (rows: number) => void;
@@ -25,11 +27,12 @@ const LEADER_LOCK = 0x636174616c6f67n;
  * the project's acks=all producer (see `sendWhole`), keyed by product id, then removes them from the
  * outbox. A crash between publish and removal, or a resent batch, republishes a few events; consumers
  * ignore them by version.
- * NOTIFY wakes it right after a commit; polling covers a lost notification.
+ * `wake()` (a commit in this process) or a NOTIFY (a commit in another replica) wakes it at once;
+ * polling covers a lost notification.
  */
 export class OutboxRelay {
   private stopped = false;
-  private wake: (() => void) | undefined;
+  private wakeSleeper: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   /** Rejects when `stop()` is called, cutting short a Kafka connect or send that is still retrying. */
   private readonly stopping: Promise<never>;
@@ -63,7 +66,7 @@ export class OutboxRelay {
    */
   async stop(graceMs = 3000): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.wakeSleeper?.();
     this.abort.abort(new Error('the outbox relay is stopping'));
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
@@ -73,13 +76,18 @@ export class OutboxRelay {
     clearTimeout(timer);
   }
 
-  /** A NOTIFY that arrives while the relay is busy must still cut its next sleep short. */
+  /** A wake-up that arrives while the relay is busy must still cut its next sleep short. */
   private notified = false;
 
   private readonly onNotify = (): void => {
     this.notified = true;
-    this.wake?.();
+    this.wakeSleeper?.();
   };
+
+  /** Events were committed: publish them now rather than at the next poll. */
+  wake(): void {
+    this.onNotify();
+  }
 
   private sleep(ms: number): Promise<void> {
     if (this.notified) {
@@ -93,7 +101,7 @@ export class OutboxRelay {
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.wake = done;
+      this.wakeSleeper = done;
     });
   }
 
@@ -136,9 +144,14 @@ export class OutboxRelay {
   }
 
   private async publishUntilStopped(producer: Producer, checkLock: () => Promise<void>): Promise<void> {
-    const { sql, topic, batchSize, pollMs, logger } = this.options;
+    const { sql, topic, batchSize, pollMs, lingerMs, logger } = this.options;
     let lastCheck = Date.now();
+    // Kafka's CPU per event falls steeply with the batch: after catching up (an empty or short
+    // read), a few milliseconds of waiting turn many one-event sends into one.
+    let linger = false;
     while (!this.stopped) {
+      if (linger && lingerMs > 0) await new Promise((r) => setTimeout(r, lingerMs));
+      linger = false;
       if (Date.now() - lastCheck > 5000) {
         // The lock lives on this connection: if it broke, another relay may lead by now.
         await checkLock();
@@ -154,6 +167,7 @@ export class OutboxRelay {
       if (rows.length === 0) {
         this.options.onBacklog?.(0);
         await this.sleep(pollMs);
+        linger = true;
         continue;
       }
       const messages: Message[] = rows.map((r) => {
@@ -190,6 +204,7 @@ export class OutboxRelay {
       }
       await sql`delete from outbox where position = any(${rows.map((r) => r.position as string)}::bigint[])`;
       this.options.onPublished?.(rows.length);
+      linger = rows.length < batchSize;
     }
   }
 }

@@ -58,7 +58,7 @@ test('two creates claiming one SKU in one batch: the first wins, the second is s
   );
 });
 
-test('two requests with one idempotency key in one batch: the first is stored, the second is a conflict', async () => {
+test('two requests with one idempotency key in one batch: the first is stored, the second gets its record', async () => {
   const [a, b] = [randomUUID(), randomUUID()];
   for (const id of [a, b]) {
     const sku = uniqueName('batch-sku');
@@ -77,7 +77,7 @@ test('two requests with one idempotency key in one batch: the first is stored, t
       idempotency: { key, requestHash: 'second', outcome: { ok: true } },
     },
   ]);
-  assert.deepEqual(results, ['ok', 'idempotency-conflict']);
+  assert.deepEqual(results, ['ok', { replay: { requestHash: 'first', aggregateId: a, outcome: { ok: true } } }]);
   assert.equal(await eventCount(sql, a), 2);
   assert.equal(await eventCount(sql, b), 1);
   const [record] = await sql`select request_hash, aggregate_id from idempotency_keys where key = ${key}`;

@@ -2,29 +2,17 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { ActorRegistry } from '../../../src/actors/actor-registry.ts';
-import { GroupCommitter } from '../../../src/actors/group-commit.ts';
 import { slotOf } from '../../../src/actors/key-routing.ts';
 import { loadProduct } from '../../../src/actors/load-product.ts';
 import { type ActorContext, ProductActor } from '../../../src/actors/product-actor.ts';
 import type { CommandTask } from '../../../src/actors/protocol.ts';
 import type { ProductCommand } from '../../../src/domain/product/commands.ts';
 import { InMemoryEventStore } from '../../../src/infra/event-store/in-memory.ts';
-import { uuidv7 } from '../../../src/infra/ids.ts';
+import { actorContext } from '../../support/actor-context.ts';
 
 function setup(overrides: Partial<ActorContext> = {}) {
   const store = new InMemoryEventStore();
-  const ctx: ActorContext = {
-    committer: new GroupCommitter((requests) => store.appendBatch(requests), 500),
-    load: (id) => loadProduct(store, id),
-    now: () => new Date('2026-01-01T00:00:00Z'),
-    newEventId: () => uuidv7(),
-    maxBatch: 500,
-    conflictRetries: 3,
-    snapshotEvery: 100,
-    liveActors: () => 1,
-    ...overrides,
-  };
-  return { store, ctx };
+  return { store, ctx: actorContext(store, overrides) };
 }
 
 const task = (productId: string, command: ProductCommand, extra: Partial<CommandTask> = {}): CommandTask => ({
@@ -141,7 +129,7 @@ describe('product actor', () => {
     const actor = new ProductActor(id, ctx);
     await actor.tell(task(id, create(100)));
     for (let i = 0; i < 6; i++) await actor.tell(task(id, reserve()));
-    assert.equal((await store.readSnapshot(id))?.version, 5);
+    assert.equal((await store.readTail(id)).snapshot?.version, 5);
     const rebuilt = await loadProduct(store, id);
     assert.deepEqual([rebuilt.version, rebuilt.status !== 'empty' && rebuilt.stock], [7, 94]);
   });
@@ -172,5 +160,78 @@ describe('key routing', () => {
       counts.every((n) => n > 800 && n < 1200),
       `uneven spread: ${counts.join(', ')}`,
     );
+  });
+});
+
+describe('product actor without a read before a create', () => {
+  test('a create on an existing id is decided again after loading: already-exists, nothing written', async () => {
+    const { store, ctx } = setup();
+    const id = randomUUID();
+    await new ProductActor(id, ctx).tell(task(id, create(5)));
+    const reads: string[] = [];
+    const fresh = new ProductActor(id, {
+      ...ctx,
+      load: (productId) => {
+        reads.push(productId);
+        return ctx.load(productId);
+      },
+    });
+    const result = await fresh.tell(task(id, create(9)));
+    assert.equal(!result.outcome.ok && result.outcome.code, 'already-exists');
+    assert.deepEqual(reads, [id], 'loaded once, after the append was refused');
+    assert.equal((await store.readStream(id)).length, 1);
+  });
+
+  test('a new product is created without reading the store', async () => {
+    const { ctx } = setup();
+    const id = randomUUID();
+    let reads = 0;
+    const actor = new ProductActor(id, {
+      ...ctx,
+      load: (productId) => {
+        reads += 1;
+        return ctx.load(productId);
+      },
+    });
+    const result = await actor.tell(task(id, create(5)));
+    assert.deepEqual(result.outcome.ok && [result.outcome.version, result.appended], [1, true]);
+    assert.equal(reads, 0);
+  });
+
+  test('a create whose commit has an unknown outcome is not trusted: the next command reads the store', async () => {
+    const { store, ctx } = setup();
+    const id = randomUUID();
+    const actor = new ProductActor(id, ctx);
+    store.failNextAppend = new Error('connection lost');
+    const failed = await actor.tell(task(id, create(5)));
+    assert.equal(!failed.outcome.ok && failed.outcome.code, 'unavailable');
+    const next = await actor.tell(task(id, reserve()));
+    assert.equal(!next.outcome.ok && next.outcome.code, 'not-found');
+  });
+
+  test('a replayed Idempotency-Key answers the stored record and appends nothing', async () => {
+    const { store, ctx } = setup();
+    const id = randomUUID();
+    const key = randomUUID();
+    const first = await new ProductActor(id, ctx).tell(task(id, create(5), { idempotency: { key, requestHash: 'h' } }));
+    const other = randomUUID();
+    const again = await new ProductActor(other, ctx).tell(
+      task(other, create(5), { idempotency: { key, requestHash: 'h' } }),
+    );
+    assert.deepEqual(again.replay, { requestHash: 'h', aggregateId: id, outcome: first.outcome });
+    assert.equal(again.appended, false);
+    assert.equal((await store.readStream(other)).length, 0);
+    assert.equal(store.eventCount, 1);
+  });
+
+  test('a full mailbox answers overloaded instead of queueing', async () => {
+    const { ctx } = setup({ maxMailbox: 2 });
+    const id = randomUUID();
+    const actor = new ProductActor(id, ctx);
+    await actor.tell(task(id, create(50)));
+    const results = await Promise.all(Array.from({ length: 6 }, () => actor.tell(task(id, reserve()))));
+    const codes = results.map((r) => (r.outcome.ok ? 'ok' : r.outcome.code));
+    assert.ok(codes.includes('overloaded'), codes.join());
+    assert.ok(codes.includes('ok'), codes.join());
   });
 });

@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { ActorRegistry } from '../../../src/actors/actor-registry.ts';
-import { GroupCommitter } from '../../../src/actors/group-commit.ts';
-import { loadProduct } from '../../../src/actors/load-product.ts';
 import { commandApp } from '../../../src/http/command/app.ts';
 import { InMemoryEventStore } from '../../../src/infra/event-store/in-memory.ts';
-import { uuidv7 } from '../../../src/infra/ids.ts';
 import { createLogger } from '../../../src/infra/logger.ts';
 import { createRegistry } from '../../../src/infra/metrics.ts';
+import { actorContext } from '../../support/actor-context.ts';
 
 /**
  * The command API driven with `app.request()`: the real routes, pipeline and actors, on the
@@ -19,26 +17,13 @@ const token = 'unit-test-token-0123456789';
 
 function build() {
   const store = new InMemoryEventStore();
-  const actors = new ActorRegistry(
-    {
-      committer: new GroupCommitter((requests) => store.appendBatch(requests), 500),
-      load: (id) => loadProduct(store, id),
-      now: () => new Date(),
-      newEventId: () => uuidv7(),
-      maxBatch: 500,
-      conflictRetries: 3,
-      snapshotEvery: 100,
-    },
-    1000,
-    60_000,
-  );
+  const actors = new ActorRegistry(actorContext(store, { now: () => new Date() }), 1000, 60_000);
   const app = commandApp({
     tokens: [token],
     logger: createLogger('test', 'silent'),
     registry: createRegistry('test'),
     readiness: {},
     dispatch: (task) => actors.get(task.productId).tell(task),
-    findIdempotencyRecord: async (key) => store.idempotencyRecord(key),
     readEvents: (id) => store.readStream(id),
   });
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
@@ -210,12 +195,12 @@ describe('command API', () => {
     const body = product();
     const first = await call('POST', '/products', body, { 'idempotency-key': key });
     const original = await first.json();
-    const calls = store.appendCalls;
+    const events = store.eventCount;
     const replay = await call('POST', '/products', body, { 'idempotency-key': key });
     assert.equal(replay.status, 201);
     assert.equal(replay.headers.get('idempotent-replayed'), 'true');
     assert.deepEqual(await replay.json(), original);
-    assert.equal(store.appendCalls, calls);
+    assert.equal(store.eventCount, events);
     await problem(
       await call('POST', '/products', product(), { 'idempotency-key': key }),
       422,
