@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { CommandOutcome, CommandTask, TaskResult } from '../../actors/protocol.ts';
 import type { ProductCommand } from '../../domain/product/commands.ts';
@@ -43,19 +43,12 @@ function idempotencyKey(c: Context): string | undefined {
  * keys. `If-Match` is part of it, so a stored 412 is not replayed to a corrected request.
  */
 export function requestHash(method: string, path: string, ifMatch: number | undefined, body: unknown): string {
-  const canonical = (value: unknown): unknown =>
-    Array.isArray(value)
-      ? value.map(canonical)
-      : value && typeof value === 'object'
-        ? Object.fromEntries(
-            Object.keys(value)
-              .sort()
-              .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-          )
-        : value;
-  return createHash('sha256')
-    .update(`${method} ${path}\n${ifMatch ?? ''}\n${JSON.stringify(canonical(body) ?? null)}`)
-    .digest('hex');
+  // The replacer sorts each object's keys as JSON.stringify meets it: no copy of the body is built.
+  const sorted = (_key: string, value: unknown): unknown =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : value;
+  return hash('sha256', `${method} ${path}\n${ifMatch ?? ''}\n${JSON.stringify(body ?? null, sorted)}`);
 }
 
 /**

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { ActorRegistry } from '../../../src/actors/actor-registry.ts';
 import { commandApp } from '../../../src/http/command/app.ts';
+import { requestHash } from '../../../src/http/command/write-pipeline.ts';
 import { InMemoryEventStore } from '../../../src/infra/event-store/in-memory.ts';
 import { createLogger } from '../../../src/infra/logger.ts';
 import { createRegistry } from '../../../src/infra/metrics.ts';
@@ -220,6 +221,42 @@ describe('command API', () => {
     const again = await call('POST', path, { quantity: 1 }, { 'idempotency-key': key });
     assert.equal(again.headers.get('idempotent-replayed'), 'true');
     assert.deepEqual(await problem(again, 404, 'not-found'), first);
+  });
+
+  test('a stored 412 is not replayed to the corrected request: If-Match is part of the request', async () => {
+    const { call } = build();
+    const id = randomUUID();
+    await call('POST', '/products', product({ id }));
+    const key = randomUUID();
+    const price = { amount: 5, currency: 'EUR' };
+    await problem(
+      await call('PUT', `/products/${id}/price`, price, { 'if-match': '"4"', 'idempotency-key': key }),
+      412,
+      'precondition-failed',
+    );
+    const replayed = await call('PUT', `/products/${id}/price`, price, { 'if-match': '"4"', 'idempotency-key': key });
+    assert.equal(replayed.headers.get('idempotent-replayed'), 'true');
+    await problem(replayed, 412, 'precondition-failed');
+    await problem(
+      await call('PUT', `/products/${id}/price`, price, { 'if-match': '"1"', 'idempotency-key': key }),
+      422,
+      'idempotency-key-reused',
+    );
+  });
+
+  test('the request hash ignores key order and covers method, path, If-Match and body', () => {
+    const base = requestHash('PUT', '/products/a/price', 1, { amount: 5, currency: 'EUR' });
+    assert.equal(requestHash('PUT', '/products/a/price', 1, { currency: 'EUR', amount: 5 }), base);
+    assert.notEqual(requestHash('PUT', '/products/a/price', 2, { amount: 5, currency: 'EUR' }), base);
+    assert.notEqual(requestHash('PUT', '/products/a/price', undefined, { amount: 5, currency: 'EUR' }), base);
+    assert.notEqual(requestHash('PUT', '/products/b/price', 1, { amount: 5, currency: 'EUR' }), base);
+    assert.notEqual(requestHash('POST', '/products/a/price', 1, { amount: 5, currency: 'EUR' }), base);
+    assert.notEqual(requestHash('PUT', '/products/a/price', 1, { amount: 6, currency: 'EUR' }), base);
+    const nested = { price: { currency: 'EUR', amount: 5 }, sku: 'A' };
+    assert.equal(
+      requestHash('POST', '/products', undefined, nested),
+      requestHash('POST', '/products', undefined, { sku: 'A', price: { amount: 5, currency: 'EUR' } }),
+    );
   });
 
   test('409 for a key whose first request is still in flight', async () => {
