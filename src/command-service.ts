@@ -64,6 +64,12 @@ const actorsLive = new Gauge({
   labelNames: ['worker'],
   registers: [registry],
 });
+const handoffSizes = new Histogram({
+  name: 'command_handoff_size',
+  help: 'Commands handed to a worker thread in one message (one event-loop turn)',
+  buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+  registers: [registry],
+});
 const outboxBacklog = new Gauge({
   name: 'outbox_backlog',
   help: 'Events committed but not yet on Kafka',
@@ -95,6 +101,7 @@ const actors = new ActorSystem(
     snapshotEvery: config.SNAPSHOT_EVERY,
   },
   config.COMMANDS_MAX_IN_FLIGHT,
+  (commands) => handoffSizes.observe(commands),
 );
 
 /**

@@ -47,6 +47,8 @@ export class ActorSystem {
     private readonly threads: number,
     settings: WorkerSettings,
     private readonly maxInFlight: number,
+    /** Called with the number of commands of each batch handed to a worker (a metric). */
+    private readonly onHandoff: (commands: number) => void = () => {},
   ) {
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     this.pool = new Piscina({
@@ -89,6 +91,7 @@ export class ActorSystem {
   private flush(): void {
     this.flushScheduled = false;
     for (const [slot, waiting] of this.pending) {
+      this.onHandoff(waiting.length);
       const batch = { tasks: waiting.map((w) => w.task), [Piscina.queueOptionsSymbol]: { slot } } as RoutedBatch;
       this.pool.run(batch).then(
         (results) => {
