@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, querySettings } from '../src/infra/config.ts';
-import { readAll } from '../src/infra/event-store/read.ts';
+import { LOG_START, type LogCursor, readAll } from '../src/infra/event-store/read.ts';
 import { createLogger } from '../src/infra/logger.ts';
 import { createMongo, viewsDb } from '../src/infra/mongo.ts';
 import { createSql } from '../src/infra/postgres.ts';
@@ -32,12 +32,13 @@ async function main(): Promise<number> {
     for (;;) {
       const expected = new ExpectedCatalog();
       let events = 0;
-      for (let after = 0; ; ) {
+      for (let after: LogCursor = LOG_START; ; ) {
         const page = await readAll(sql, after, PAGE);
         for (const event of page) expected.add(event);
         events += page.length;
-        if (page.length < PAGE) break;
-        after = page.at(-1)?.position ?? after;
+        const last = page.at(-1);
+        if (!last || page.length < PAGE) break;
+        after = { transactionId: last.transactionId, position: last.position };
       }
       const db = viewsDb(mongo);
       const { current } = await readPointer(db);

@@ -292,6 +292,14 @@ const migrations: { version: number; name: string; sql: string }[] = [
       $fn$;
     `,
   },
+  {
+    version: 4,
+    name: 'events in commit order',
+    // Readers of the whole log page by (transaction id, position), the only order in which a page
+    // never skips an event that commits later (see readAll). Both grow with time, so the index is
+    // appended to at its right edge.
+    sql: 'create index events_commit_order on events (transaction_id, position)',
+  },
 ];
 
 export async function migrate(sql: Sql): Promise<void> {

@@ -5,6 +5,11 @@ export interface StoredEvent extends Envelope {
   position: number;
 }
 
+/** An event read from the whole log, with its appending transaction's id (xid8, as text). */
+export interface LoggedEvent extends StoredEvent {
+  transactionId: string;
+}
+
 interface EventRow {
   position: string;
   event_id: string;
@@ -68,18 +73,31 @@ export async function readStreamVersion(sql: Sql, aggregateId: string): Promise<
   return (row?.version as number | undefined) ?? 0;
 }
 
+/** Where a reader of the whole log stands: the commit order key of the last event it read. */
+export interface LogCursor {
+  transactionId: string;
+  position: number;
+}
+
+export const LOG_START: LogCursor = { transactionId: '0', position: 0 };
+
 /**
- * The whole log in position order, a page at a time. Only events of transactions older than every
- * transaction still running are returned, so a page never skips an event that commits later with a
- * lower position.
+ * The whole log in commit order, a page at a time: events of transactions older than every
+ * transaction still running, ordered by (transaction id, position). Positions alone are not
+ * safe to page by: a transaction can take a position, stay open while a transaction with an older
+ * id takes a higher one and commits, and a reader that moved past the higher position would never
+ * see the lower one. Every transaction that commits later has an id at or above the horizon, so
+ * the (transaction id, position) cursor never skips. A product's events keep their version order:
+ * an append is decided only after the previous version committed, so its transaction is younger.
  */
-export async function readAll(sql: Sql, afterPosition: number, limit: number): Promise<StoredEvent[]> {
-  const rows = await sql<EventRow[]>`
-    select position, event_id, aggregate_id, version, type, schema_version, data, metadata, occurred_at
+export async function readAll(sql: Sql, after: LogCursor, limit: number): Promise<LoggedEvent[]> {
+  const rows = await sql<(EventRow & { transaction_id: string })[]>`
+    select position, event_id, aggregate_id, version, type, schema_version, data, metadata, occurred_at,
+           transaction_id::text as transaction_id
     from events
-    where position > ${afterPosition}
+    where (transaction_id, position) > (${after.transactionId}::xid8, ${after.position})
       and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-    order by position
+    order by transaction_id, position
     limit ${limit}`;
-  return rows.map(toStoredEvent);
+  return rows.map((row) => ({ ...toStoredEvent(row), transactionId: row.transaction_id }));
 }
