@@ -18,6 +18,34 @@ export const TARGET_LABELS: Record<TargetName, string> = {
 
 const COLORS: Record<TargetName, string> = { ours: '#2563eb', naive: '#d97706', trivial: '#9ca3af' };
 
+/** CPU time of one process, or of one database's backends summed, during a measurement. */
+export interface ProcessCpu {
+  name: string;
+  /** Part of the target's own figure: its service and that service's database backends. */
+  own: boolean;
+  /** How many processes contributed (pooled backends come and go). */
+  processes: number;
+  /** During the measured run. */
+  ms: number;
+  msPerRequest: number;
+  /** After the run, while the projections caught up (cqrs-catalog only). */
+  catchUpMs?: number;
+  catchUpMsPerRequest?: number;
+}
+
+export interface CpuUsage {
+  /** Wall time of the measured run and of the catch-up after it. */
+  seconds: number;
+  catchUpSeconds?: number;
+  /** The answers the figures are divided by. */
+  requests: number;
+  /** The target's service and its database backends, run plus catch-up. */
+  ownMsPerRequest: number;
+  /** Every process watched, run plus catch-up. */
+  pipelineMsPerRequest: number;
+  processes: ProcessCpu[];
+}
+
 export interface Measurement {
   target: TargetName;
   requests: number;
@@ -26,6 +54,7 @@ export interface Measurement {
   latencyMs: LatencySummary | null;
   errors: number;
   outcomes: Record<string, number>;
+  cpu?: CpuUsage;
 }
 
 export interface Row {
@@ -157,6 +186,7 @@ export function renderMarkdown(report: BenchReport): string {
   }
   const rowNotes = report.rows.flatMap((row) => row.notes.map((note) => `- ${row.title}: ${note}`));
   if (rowNotes.length > 0) lines.push('', ...rowNotes);
+  lines.push(...cpuMarkdown(report));
 
   lines.push('', '## Checks', '');
   if (report.checks.length === 0) lines.push('- none ran');
@@ -164,6 +194,87 @@ export function renderMarkdown(report: BenchReport): string {
   if (report.notes.length > 0) lines.push('', '## Notes', '', ...report.notes.map((note) => `- ${note}`));
   lines.push('', `Started ${report.startedAt}, finished ${report.finishedAt}.`, '');
   return lines.join('\n');
+}
+
+/** The ratio the write-path target bounds: ours uses at most half the CPU per write of naive. */
+export const CPU_TARGET_RATIO = 0.5;
+
+const fmtCpu = (ms: number) => (ms < 1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
+
+const cpuOf = (row: Row, target: TargetName) => measurementOf(row, target)?.cpu;
+
+/** Ours over naive, service plus backends each, or undefined when either is missing. */
+export function cpuRatio(row: Row): number | undefined {
+  const ours = cpuOf(row, 'ours');
+  const naive = cpuOf(row, 'naive');
+  return ours && naive && naive.ownMsPerRequest > 0 ? ours.ownMsPerRequest / naive.ownMsPerRequest : undefined;
+}
+
+/** Process names, ours first, in the order they appear: every measurement's breakdown shares the columns. */
+function cpuColumns(report: BenchReport): string[] {
+  const names = new Set<string>();
+  for (const target of TARGETS) {
+    for (const row of report.rows) for (const p of measurementOf(row, target)?.cpu?.processes ?? []) names.add(p.name);
+  }
+  return [...names];
+}
+
+function cpuMarkdown(report: BenchReport): string[] {
+  const rows = report.rows.filter((row) => row.measurements.some((m) => m.cpu));
+  if (rows.length === 0) return [];
+  const lines = ['', '## CPU per request', ''];
+  lines.push(
+    'CPU time per answer in ms: utime + stime of every thread, sampled from /proc during each run, to one ' +
+      'clock tick (usually 10 ms) per process, which the short quick runs feel. ' +
+      "Service + backends: the target's service process and its PostgreSQL backends (those pg_stat_activity " +
+      "shows connected from the process's own sockets); for cqrs-catalog's reads, " +
+      "the query service, FerretDB and FerretDB's backends. Whole pipeline: every process of the stack (command " +
+      "service and its backends, each Kafka broker, the query service, FerretDB and its backends). cqrs-catalog's " +
+      'figures include the catch-up after each run, until the projections had caught up. The processes of the ' +
+      'stack are shared: whatever else they did meanwhile (background work, other clients) counts too. ' +
+      `Write-path target: ours / naive at most ${CPU_TARGET_RATIO}.`,
+    '',
+    '| scenario | path | ours: service + backends | naive: service + backends | ours / naive | CPU target | trivial: service | ours: whole pipeline |',
+    '|---|---|--:|--:|--:|---|--:|--:|',
+  );
+  for (const row of rows) {
+    const [ours, naive, trivial] = TARGETS.map((t) => cpuOf(row, t));
+    const ratio = cpuRatio(row);
+    const target =
+      ratio === undefined || row.path !== 'command'
+        ? '-'
+        : `<= ${CPU_TARGET_RATIO}: ${ratio <= CPU_TARGET_RATIO ? 'pass' : 'FAIL'}`;
+    lines.push(
+      `| ${row.title} | ${row.path} | ${ours ? fmtCpu(ours.ownMsPerRequest) : '-'} | ${naive ? fmtCpu(naive.ownMsPerRequest) : '-'} | ` +
+        `${ratio === undefined ? '-' : ratio.toFixed(2)} | ${target} | ${trivial ? fmtCpu(trivial.ownMsPerRequest) : '-'} | ` +
+        `${ours ? fmtCpu(ours.pipelineMsPerRequest) : '-'} |`,
+    );
+  }
+  const columns = cpuColumns(report);
+  lines.push(
+    '',
+    '### CPU per request by process',
+    '',
+    'ms per answer during the run; "+" the catch-up after it. * marks what counts as the service + backends.',
+    '',
+    `| scenario | target | s | ${columns.join(' | ')} |`,
+    `|---|---|--:|${columns.map(() => '--:').join('|')}|`,
+  );
+  for (const row of rows) {
+    for (const m of row.measurements) {
+      if (!m.cpu) continue;
+      const byName = new Map(m.cpu.processes.map((p) => [p.name, p]));
+      const cells = columns.map((name) => {
+        const p = byName.get(name);
+        if (!p) return '-';
+        const catchUp = (p.catchUpMsPerRequest ?? 0) >= 0.0005 ? ` +${fmtCpu(p.catchUpMsPerRequest ?? 0)}` : '';
+        return `${fmtCpu(p.msPerRequest)}${catchUp}${p.own ? '*' : ''}`;
+      });
+      const seconds = `${m.cpu.seconds.toFixed(1)}${m.cpu.catchUpSeconds === undefined ? '' : ` +${m.cpu.catchUpSeconds.toFixed(1)}`}`;
+      lines.push(`| ${row.title} | ${TARGET_LABELS[m.target]} | ${seconds} | ${cells.join(' | ')} |`);
+    }
+  }
+  return lines;
 }
 
 const escapeXml = (text: string) =>
@@ -198,7 +309,72 @@ export function wrapText(text: string, width: number): string[] {
   return lines;
 }
 
-/** A two-panel bar chart: throughput (longer is better) and p99 (shorter is better), ours beside each baseline. */
+const PIPELINE_COLOR = '#bfdbfe';
+/** Room kept right of the CPU bars for the ratio. */
+const RATIO_ROOM = 150;
+
+/**
+ * Below the two panels, for the write path: CPU per request of each target's service and backends,
+ * with cqrs-catalog's whole pipeline as a pale bar beside it and the ratio to naive at the right.
+ * Reads have no naive figure to compare with, and one slow query would set the scale; they stay in
+ * the table. Returns the next free y.
+ */
+function cpuBars(report: BenchReport, parts: string[], top: number): number {
+  const rows = report.rows.filter((row) => row.path === 'command' && row.measurements.some((m) => m.cpu));
+  if (rows.length === 0) return top;
+  const bars = (row: Row) =>
+    TARGETS.flatMap((target) => {
+      const cpu = cpuOf(row, target);
+      if (!cpu) return [];
+      const own = { key: target, color: COLORS[target], value: cpu.ownMsPerRequest, what: 'service + backends' };
+      const pipeline = {
+        key: 'ours-pipeline',
+        color: PIPELINE_COLOR,
+        value: cpu.pipelineMsPerRequest,
+        what: 'whole pipeline',
+      };
+      return target === 'ours' && cpu.processes.some((p) => !p.own) ? [own, pipeline] : [own];
+    });
+  const max = Math.max(0.001, ...rows.flatMap((row) => bars(row).map((b) => b.value)));
+  const width = WIDTH - LABEL_WIDTH - 20 - RATIO_ROOM - VALUE_ROOM;
+  let y = top + 16;
+  parts.push(
+    `<text x="${LABEL_WIDTH}" y="${y}" class="axis">CPU per write, ms: service + its PostgreSQL backends; pale: cqrs-catalog's whole pipeline</text>`,
+  );
+  y += 10;
+  for (const row of rows) {
+    const start = y;
+    for (const bar of bars(row)) {
+      const w = Math.max(1, (width * bar.value) / max);
+      const tip = escapeXml(
+        `${row.title}, ${TARGET_LABELS[bar.key === 'ours-pipeline' ? 'ours' : (bar.key as TargetName)]}, ${bar.what}`,
+      );
+      parts.push(
+        `<rect x="${LABEL_WIDTH}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="${bar.color}" data-cpu="${bar.key}"><title>${tip}</title></rect>`,
+        `<text x="${(LABEL_WIDTH + w + 4).toFixed(1)}" y="${y + BAR - 2}" class="value">${fmtCpu(bar.value)}</text>`,
+      );
+      y += BAR + BAR_GAP;
+    }
+    const middle = (start + y - BAR_GAP) / 2 + 4;
+    parts.push(
+      `<text x="${LABEL_WIDTH - 8}" y="${middle.toFixed(1)}" class="label" text-anchor="end">${escapeXml(row.title)}</text>`,
+    );
+    const ratio = cpuRatio(row);
+    if (ratio !== undefined) {
+      parts.push(
+        `<text x="${WIDTH - 20}" y="${middle.toFixed(1)}" class="label" text-anchor="end">ours / naive ${ratio.toFixed(2)}</text>`,
+      );
+    }
+    y += ROW_GAP;
+    parts.push(`<line x1="10" x2="${WIDTH - 10}" y1="${y - ROW_GAP / 2}" y2="${y - ROW_GAP / 2}" class="rule"/>`);
+  }
+  return y;
+}
+
+/**
+ * A two-panel bar chart: throughput (longer is better) and p99 (shorter is better), ours beside each
+ * baseline; CPU per request below them.
+ */
 export function renderSvg(report: BenchReport): string {
   const maxThroughput = Math.max(1, ...report.rows.flatMap((r) => r.measurements.map((m) => m.throughput)));
   const maxP99 = Math.max(1, ...report.rows.flatMap((r) => r.measurements.map((m) => m.latencyMs?.p99 ?? 0)));
@@ -242,6 +418,8 @@ export function renderSvg(report: BenchReport): string {
     y += ROW_GAP;
     parts.push(`<line x1="10" x2="${WIDTH - 10}" y1="${y - ROW_GAP / 2}" y2="${y - ROW_GAP / 2}" class="rule"/>`);
   }
+
+  y = cpuBars(report, parts, y);
 
   const legend = TARGETS.map((t, i) => {
     const x = 20 + i * 300;

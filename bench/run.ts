@@ -2,9 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { urls } from '../scripts/stack/paths.ts';
 import { type Check, END_OFFSET_FIELDS, exhaustionCheck, noOversellCheck, sumFields } from './checks.ts';
+import { CpuRun, CpuSampler, describeCpu } from './cpu.ts';
+import { cpuGroups, type Databases, stackPids, type WatchedPids } from './cpu-groups.ts';
 import { closedLoop, HttpClient, log, pacedLoop, vuLoop } from './generator.ts';
 import { buildPlan, type Step } from './plan.ts';
+import { type ProfiledService, startProfiledCommandService } from './profile.ts';
 import {
   type BenchReport,
   describeMachine,
@@ -33,22 +37,27 @@ import {
   startBaseline,
 } from './stack.ts';
 import { Recorder } from './stats.ts';
-import { classify, createBody, type OpContext, operation, Population } from './workloads.ts';
+import { classify, createBody, type OpContext, operation, Population, type Service } from './workloads.ts';
 
-const HELP = `Usage: npm run bench -- [--quick] [--baselines-only]
+const HELP = `Usage: npm run bench -- [--quick] [--baselines-only] [--profile]
 
 Runs every scenario of loadtest/scenarios.json against the running services (npm run up -- --detach)
 beside two baselines it starts itself (naive CRUD on 127.0.0.1:8090, trivial Hono on 127.0.0.1:8091),
-then writes bench/results/<date>.{json,md,svg} and latest.{json,md,svg}.
+then writes bench/results/<date>.{json,md,svg} and latest.{json,md,svg}. Each closed-loop run also
+reports the CPU time per request of every process involved, read from /proc.
 
   --quick            smoke sizes; finishes in under 2 minutes (writes <date>-quick.* and latest-quick.*)
   --baselines-only   measure the baselines alone (no services needed, PostgreSQL still is)
+  --profile          restart the stack's command service under node --cpu-prof for the run, then
+                     write one .cpuprofile per thread to bench/results/profiles/<date>/ and
+                     summarize each (the stack's own command service is started again afterwards)
 
 Environment: COMMAND_URL, QUERY_URL, COMMAND_API_TOKEN (else .stack/api-token), DATABASE_URL, MONGO_URL,
-KAFKA_VERSION (to name the brokers' version in the report).`;
+KAFKA_VERSION (to name the brokers' version in the report), NAIVE_PORT and TRIVIAL_PORT (the baselines' ports).`;
 
-const NAIVE_PORT = 8090;
-const TRIVIAL_PORT = 8091;
+// Overridable so that the bench can run while someone keeps a baseline of their own on the default port.
+const NAIVE_PORT = Number(process.env.NAIVE_PORT ?? 8090);
+const TRIVIAL_PORT = Number(process.env.TRIVIAL_PORT ?? 8091);
 const BENCH_STARTED_AT = Date.now();
 /** In quick mode the rebuild must end by then (from the bench's start), so the whole run stays under 2 minutes. */
 const QUICK_BUDGET_MS = 112_000;
@@ -58,6 +67,13 @@ const SETTLE_MS = { full: 60_000, quick: 5_000 };
 interface Urls {
   command?: string;
   query?: string;
+}
+
+/** What the bench needs to read CPU time: the sampler and where to find each process. */
+interface CpuWatch {
+  sampler: CpuSampler;
+  pids: () => WatchedPids;
+  databases: Databases;
 }
 
 function measurement(target: TargetName, recorder: Recorder): Measurement {
@@ -100,6 +116,7 @@ class Bench {
     private readonly mode: Mode,
     private readonly token: string,
     private readonly urls: Record<TargetName, Urls>,
+    private readonly cpu: CpuWatch | undefined,
   ) {
     this.progressEveryMs = mode === 'quick' ? 1000 : 5000;
     // The trivial endpoint answers for any id; random ones keep its request paths the same shape.
@@ -153,9 +170,30 @@ class Bench {
     };
   }
 
+  /** Starts reading the CPU of every process a measurement involves; undefined when it cannot. */
+  private async startCpu(target: TargetName, path: Service): Promise<CpuRun | undefined> {
+    if (!this.cpu) return undefined;
+    const { groups, missing } = cpuGroups(target, path, this.cpu.pids(), this.cpu.databases);
+    if (missing.length > 0) log(`  CPU: not running, so not measured: ${missing.join(', ')}`);
+    try {
+      return await CpuRun.start(this.cpu.sampler, groups);
+    } catch (error) {
+      log(`  CPU not measured: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private async stopCpu(run: CpuRun | undefined, m: Measurement, label: string): Promise<void> {
+    if (!run) return;
+    m.cpu = await run.stop(m.requests);
+    log(`${label}: CPU ${describeCpu(m.cpu)}`);
+  }
+
+  /** A closed-loop run, with CPU sampling over its measured part (not the warm-up). */
   private async measureClosed(
     label: string,
     target: TargetName,
+    path: Service,
     baseUrl: string,
     ctx: OpContext,
     mix: Mix,
@@ -164,7 +202,7 @@ class Bench {
     warmupMs: number,
     onOk?: (productId: string | undefined, body: string) => void,
     warmupCtx: OpContext = ctx,
-  ): Promise<Recorder> {
+  ): Promise<{ recorder: Recorder; cpu: CpuRun | undefined }> {
     const pick = picker(mix);
     const population = this.pools[target];
     const options = {
@@ -190,7 +228,14 @@ class Bench {
       });
     }
     log(`${label}: ${connections} connections for ${durationMs / 1000} s`);
-    return closedLoop({ ...options, label, durationMs, next: () => operation(pick()).build(ctx) });
+    const cpu = await this.startCpu(target, path);
+    try {
+      const recorder = await closedLoop({ ...options, label, durationMs, next: () => operation(pick()).build(ctx) });
+      return { recorder, cpu };
+    } catch (error) {
+      cpu?.cancel();
+      throw error;
+    }
   }
 
   private async closed(step: Step & { kind: 'closed' }): Promise<void> {
@@ -200,9 +245,10 @@ class Bench {
       if (!baseUrl) continue;
       const label = `${step.title} / ${TARGET_LABELS[target]}`;
       const ctx: OpContext = { payloads: this.file.payloads, population: this.pools[target], spread: step.spread };
-      const recorder = await this.measureClosed(
+      const { recorder, cpu } = await this.measureClosed(
         label,
         target,
+        step.service,
         baseUrl,
         ctx,
         step.mix,
@@ -215,8 +261,11 @@ class Bench {
       log(`${label}: ${describeMeasurement(m)}`);
       if (target === 'ours') {
         if (step.service === 'command') this.writeRates.set(JSON.stringify(step.mix), m.throughput);
+        // The relay, brokers and projections finish the run's writes during the settle: catch-up CPU.
+        await cpu?.lap();
         await this.settle();
       }
+      await this.stopCpu(cpu, m, label);
     }
     this.rows.push(row);
   }
@@ -291,9 +340,10 @@ class Bench {
       // The warm-up reserves on a product of its own, so the measured product's stock tells every unit apart.
       const warmupCtx: OpContext =
         step.warmupMs > 0 ? { ...ctx, hotProductId: await this.createProduct(target, step.stock) } : ctx;
-      const recorder = await this.measureClosed(
+      const { recorder, cpu } = await this.measureClosed(
         label,
         target,
+        'command',
         baseUrl,
         ctx,
         step.mix,
@@ -308,6 +358,11 @@ class Bench {
       const m = measurement(target, recorder);
       row.measurements.push(m);
       log(`${label}: ${describeMeasurement(m)}`);
+      if (target === 'ours') {
+        await cpu?.lap();
+        await this.settle();
+      }
+      await this.stopCpu(cpu, m, label);
       if (target !== 'trivial') {
         const check = noOversellCheck(
           `hot-product / ${TARGET_LABELS[target]}: no oversell at full speed`,
@@ -318,7 +373,6 @@ class Bench {
         this.checks.push(check);
         log(`  ${check.passed ? 'PASS' : 'FAIL'} ${check.name}: ${check.detail}`);
       }
-      if (target === 'ours') await this.settle();
     }
     this.rows.push(row);
   }
@@ -593,6 +647,7 @@ async function main(): Promise<number> {
     options: {
       quick: { type: 'boolean', default: false },
       'baselines-only': { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -602,9 +657,19 @@ async function main(): Promise<number> {
   }
   const mode: Mode = values.quick ? 'quick' : 'full';
   const baselinesOnly = values['baselines-only'] ?? false;
+  const profile = values.profile ?? false;
+  if (profile && baselinesOnly) {
+    throw new Error('--profile profiles the command service, which --baselines-only leaves out');
+  }
+  if (profile && endpoints.command !== urls.command) {
+    throw new Error(`--profile restarts the local stack's command service (${urls.command}), not ${endpoints.command}`);
+  }
   const file = loadScenarioFile();
   const plan = buildPlan(file, { mode, baselinesOnly });
   const startedAt = new Date();
+  const dir = join(repoRoot, 'bench', 'results');
+  const suffix = mode === 'quick' ? '-quick' : '';
+  const stem = `${resultStem(startedAt)}${suffix}`;
   log(
     `cqrs-catalog bench, ${mode} mode${baselinesOnly ? ', baselines only' : ''}: ${plan.length} steps from ${SCENARIOS_FILE}`,
   );
@@ -619,10 +684,16 @@ async function main(): Promise<number> {
   }
 
   const baselines: Baseline[] = [];
-  const stopBaselines = () => Promise.all(baselines.map((b) => b.stop()));
+  let sampler: CpuSampler | undefined;
+  let profiled: ProfiledService | undefined;
+  const cleanUp = async () => {
+    await Promise.all(baselines.map((b) => b.stop()));
+    await sampler?.close();
+    await profiled?.finish();
+  };
   process.once('SIGINT', () => {
-    log('interrupted: stopping the baselines');
-    void stopBaselines().finally(() => process.exit(130));
+    log(`interrupted: stopping the baselines${profiled ? ' and the profiled command service' : ''}`);
+    void cleanUp().finally(() => process.exit(130));
   });
   try {
     const naive = await startBaseline('naive CRUD', 'naive-crud.ts', NAIVE_PORT, {
@@ -632,14 +703,41 @@ async function main(): Promise<number> {
     baselines.push(naive);
     const trivial = await startBaseline('trivial', 'trivial.ts', TRIVIAL_PORT, {});
     baselines.push(trivial);
+    if (profile) profiled = await startProfiledCommandService(join(dir, 'profiles', stem));
     const machineInfo = await machine();
     log(`machine: ${describeMachine(machineInfo)}`);
+    try {
+      sampler = await CpuSampler.open(endpoints.database);
+      log(`CPU: /proc/<pid>/stat of each process and backend, ${sampler.ticksPerSecond} clock ticks per second`);
+    } catch (error) {
+      log(`CPU not measured: ${(error as Error).message}`);
+    }
+    const cpu: CpuWatch | undefined = sampler && {
+      sampler,
+      pids: () => ({ ...stackPids(), naive: naive.pid, trivial: trivial.pid }),
+      databases: {
+        catalog: new URL(endpoints.database).pathname.slice(1),
+        ferretdb: new URL(urls.ferretdbBackend).pathname.slice(1),
+      },
+    };
 
-    const bench = new Bench(file, mode, token, {
-      ours: baselinesOnly ? {} : { command: endpoints.command, query: endpoints.query },
-      naive: { command: naive.url },
-      trivial: { command: trivial.url, query: trivial.url },
-    });
+    const bench = new Bench(
+      file,
+      mode,
+      token,
+      {
+        ours: baselinesOnly ? {} : { command: endpoints.command, query: endpoints.query },
+        naive: { command: naive.url },
+        trivial: { command: trivial.url, query: trivial.url },
+      },
+      cpu,
+    );
+    if (profiled) {
+      bench.notes.push(
+        `--profile: the command service ran under node --cpu-prof, whose sampling its CPU figures include; ` +
+          `profiles in bench/results/profiles/${stem}/`,
+      );
+    }
     if (baselinesOnly) {
       bench.notes.push(
         'baselines only (--baselines-only): cqrs-catalog, read-your-writes, lag and rebuild not measured',
@@ -661,6 +759,12 @@ async function main(): Promise<number> {
       }
     }
 
+    if (profiled) {
+      const { clean, files } = await profiled.finish();
+      if (!clean)
+        bench.notes.push(`--profile: the command service did not exit cleanly; ${files.length} profiles written`);
+    }
+
     const report: BenchReport = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
@@ -672,10 +776,7 @@ async function main(): Promise<number> {
       checks: bench.checks,
       notes: bench.notes,
     };
-    const dir = join(repoRoot, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
-    const suffix = mode === 'quick' ? '-quick' : '';
-    const stem = `${resultStem(startedAt)}${suffix}`;
     const markdown = renderMarkdown(report);
     const files: Record<string, string> = {
       json: `${JSON.stringify(report, null, 2)}\n`,
@@ -693,7 +794,7 @@ async function main(): Promise<number> {
     if (failed.length > 0) log(`${failed.length} check(s) failed: ${failed.map((c) => c.name).join('; ')}`);
     return failed.length > 0 ? 1 : 0;
   } finally {
-    await stopBaselines();
+    await cleanUp();
   }
 }
 

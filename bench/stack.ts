@@ -67,6 +67,8 @@ export async function requireReady(services: Record<string, string>): Promise<vo
 
 export interface Baseline {
   url: string;
+  /** Its node process, whose CPU the bench reads. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -89,6 +91,8 @@ export async function startBaseline(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  if (child.pid === undefined) throw new Error(`could not start the ${name} baseline`);
+  const pid = child.pid;
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
@@ -103,7 +107,7 @@ export async function startBaseline(
     }
   };
   const deadline = Date.now() + timeoutMs;
-  log(`starting the ${name} baseline on ${url} (pid ${child.pid})`);
+  log(`starting the ${name} baseline on ${url} (pid ${pid})`);
   while (!(await isReady(url))) {
     if (child.exitCode !== null) throw new Error(`the ${name} baseline exited with ${child.exitCode}:\n${output}`);
     if (Date.now() > deadline) {
@@ -112,7 +116,7 @@ export async function startBaseline(
     }
     await new Promise((done) => setTimeout(done, 200));
   }
-  return { url, stop };
+  return { url, pid, stop };
 }
 
 export async function projectionLag(queryUrl: string): Promise<number | undefined> {

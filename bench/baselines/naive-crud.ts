@@ -18,6 +18,8 @@ const sql = postgres(process.env.DATABASE_URL ?? 'postgres://catalog:catalog@127
   // The same pool size the command service defaults to, so neither side wins on connections.
   max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
   onnotice: () => {},
+  // The bench finds this service's backends in pg_stat_activity by this name, to read their CPU.
+  connection: { application_name: 'naive-crud' },
 });
 
 await sql`

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   type BenchReport,
+  type CpuUsage,
+  cpuRatio,
   type Measurement,
   measurementOf,
   type Row,
@@ -218,4 +220,135 @@ test('wrapText breaks at spaces within the width', () => {
 
 test('resultStem is sortable and file-name safe', () => {
   assert.equal(resultStem(new Date('2025-06-01T14:03:22.456Z')), '2025-06-01T14-03-22Z');
+});
+
+/** CPU of one measurement: [name, own, ms per request, catch-up ms per request] per process. */
+const cpu = (processes: [string, boolean, number, number?][], requests = 1000): CpuUsage => {
+  const total = (own: boolean | undefined) =>
+    processes.filter(([, o]) => own === undefined || o === own).reduce((sum, [, , ms, up]) => sum + ms + (up ?? 0), 0);
+  return {
+    seconds: 10,
+    ...(processes.some(([, , , up]) => up !== undefined) ? { catchUpSeconds: 2 } : {}),
+    requests,
+    ownMsPerRequest: total(true),
+    pipelineMsPerRequest: total(undefined),
+    processes: processes.map(([name, own, ms, up]) => ({
+      name,
+      own,
+      processes: 1,
+      ms: ms * requests,
+      msPerRequest: ms,
+      ...(up === undefined ? {} : { catchUpMs: up * requests, catchUpMsPerRequest: up }),
+    })),
+  };
+};
+
+const withCpu = (measured: Measurement, usage: CpuUsage): Measurement => ({ ...measured, cpu: usage });
+
+const cpuSample = (): BenchReport => {
+  const report = sample();
+  const ours = (a: number, b: number) =>
+    cpu([
+      ['command service', true, a, 0.01],
+      ['command backends', true, b, 0],
+      ['kafka-1', false, 0.4, 0.2],
+      ['FerretDB', false, 0.1, 0.05],
+    ]);
+  const naive = cpu([
+    ['naive service', true, 0.3],
+    ['naive backends', true, 0.5],
+  ]);
+  report.rows = [
+    row('catalog-writes', 'create', [
+      withCpu(m('ours', 2100, 31), ours(0.25, 0.1)),
+      withCpu(m('naive', 640, 180), naive),
+      withCpu(m('trivial', 6200, 18), cpu([['trivial service', true, 0.05]])),
+    ]),
+    row('catalog-writes', 'price-change', [
+      withCpu(m('ours', 2600, 42), ours(0.9, 0.6)),
+      withCpu(m('naive', 700, 150), naive),
+    ]),
+    row('read-heavy', 'get-by-id', [withCpu(m('ours', 3300, 40), cpu([['query service', true, 0.2]]))], {
+      path: 'query',
+    }),
+    row('read-heavy', 'list', [m('ours', 900, 140)], { path: 'query' }),
+  ];
+  return report;
+};
+
+describe('CPU per request', () => {
+  const report = cpuSample();
+  const markdown = renderMarkdown(report);
+  const section = markdown.split('\n## CPU per request\n')[1]?.split('## Checks')[0] ?? '';
+  const [summary = '', byProcess = ''] = section.split('### CPU per request by process');
+
+  test('cpuRatio divides ours by naive, service plus backends each', () => {
+    const [create, priceChange, getById] = report.rows;
+    assert.ok(Math.abs((cpuRatio(create as Row) ?? 0) - 0.36 / 0.8) < 1e-9);
+    assert.ok(Math.abs((cpuRatio(priceChange as Row) ?? 0) - 1.51 / 0.8) < 1e-9);
+    assert.equal(cpuRatio(getById as Row), undefined);
+  });
+
+  test('sums each target, gives the ratio and judges the write-path target', () => {
+    assert.match(
+      summary,
+      /\| catalog-writes: create \| command \| 0\.360 \| 0\.800 \| 0\.45 \| <= 0\.5: pass \| 0\.050 \| 1\.11 \|/,
+    );
+    assert.match(
+      summary,
+      /\| catalog-writes: price-change \| command \| 1\.51 \| 0\.800 \| 1\.89 \| <= 0\.5: FAIL \| - \| 2\.26 \|/,
+    );
+    assert.match(summary, /\| read-heavy: get-by-id \| query \| 0\.200 \| - \| - \| - \| - \| 0\.200 \|/);
+  });
+
+  test('leaves out the rows that have no CPU figures', () => {
+    assert.ok(!section.includes('read-heavy: list'), section);
+  });
+
+  test('breaks each measurement down by process, ours first, own ones starred, catch-up after a +', () => {
+    assert.match(
+      byProcess,
+      /\| scenario \| target \| s \| command service \| command backends \| kafka-1 \| FerretDB \| query service \| naive service \| naive backends \| trivial service \|/,
+    );
+    assert.match(
+      byProcess,
+      /\| catalog-writes: create \| cqrs-catalog \| 10\.0 \+2\.0 \| 0\.250 \+0\.010\* \| 0\.100\* \| 0\.400 \+0\.200 \| 0\.100 \+0\.050 \| - \| - \| - \| - \|/,
+    );
+    assert.match(
+      byProcess,
+      /\| catalog-writes: create \| naive CRUD \(SELECT \.\.\. FOR UPDATE\) \| 10\.0 \| - \| - \| - \| - \| - \| 0\.300\* \| 0\.500\* \| - \|/,
+    );
+  });
+
+  test('is absent when no measurement has CPU figures', () => {
+    assert.ok(!renderMarkdown(sample()).includes('CPU per request'));
+  });
+
+  const svg = renderSvg(report);
+  const cpuBars = [...svg.matchAll(/<rect x="[\d.]+" y="\d+" width="([\d.]+)"[^>]*data-cpu="([\w-]+)"/g)];
+
+  test('draws a CPU bar per target of each write, and our whole pipeline beside ours', () => {
+    const keys = cpuBars.map((bar) => bar[2]);
+    assert.deepEqual(keys, ['ours', 'ours-pipeline', 'naive', 'trivial', 'ours', 'ours-pipeline', 'naive']);
+    assert.ok(!svg.includes('read-heavy: get-by-id, cqrs-catalog, service + backends'), 'reads stay in the table');
+  });
+
+  test('CPU bar length is proportional to the value', () => {
+    const values = [0.36, 1.11, 0.8, 0.05, 1.51, 2.26, 0.8];
+    const scale = Number(cpuBars[0]?.[1]) / 0.36;
+    cpuBars.forEach((bar, i) => {
+      const expected = Math.max(1, (values[i] as number) * scale);
+      assert.ok(Math.abs(Number(bar[1]) - expected) < 0.2, `bar ${i}: ${bar[1]} for ${values[i]}`);
+    });
+  });
+
+  test('states the ratio to naive beside the bars', () => {
+    assert.match(svg, /ours \/ naive 0\.45</);
+    assert.match(svg, /ours \/ naive 1\.89</);
+    assert.equal((svg.match(/ours \/ naive /g) ?? []).length, 2);
+  });
+
+  test('draws no CPU block without CPU figures', () => {
+    assert.ok(!renderSvg(sample()).includes('data-cpu'));
+  });
 });
