@@ -14,6 +14,7 @@ export const PROBLEM_BASE = '/problems/';
 
 export const PROBLEMS = {
   'invalid-json': { status: 400, title: 'Request body is not valid JSON' },
+  'idempotency-key-required': { status: 400, title: 'This operation requires an Idempotency-Key header' },
   unauthorized: { status: 401, title: 'Missing or invalid bearer token' },
   'not-found': { status: 404, title: 'Not found' },
   'already-exists': { status: 409, title: 'Product already exists' },

@@ -7,18 +7,20 @@ import type { StoredRow } from './event-log.ts';
 /**
  * A bounded write load for integration tests: clients send restocks and reservations to a set of
  * products and remember every acknowledged (2xx) answer, so a test can check each one is stored.
- * The target service can change while the load runs (a restart after SIGKILL). A request that got
- * no answer (connection refused or reset) is remembered; with `idempotent`, every write carries an
- * Idempotency-Key and `retryUnanswered()` sends those again, as a client would after a crash.
+ * The target service can change while the load runs (a restart after SIGKILL). Every write carries
+ * an Idempotency-Key (restocks and reservations require one); a request that got no answer
+ * (connection refused or reset) is remembered, and `retryUnanswered()` sends it again with its key,
+ * as a client would after a crash.
  */
 
 export interface SentWrite {
   id: string;
   kind: 'restock' | 'reserve';
   quantity: number;
-  /** X-Correlation-Id, and the Idempotency-Key when the load is idempotent. */
+  /** X-Correlation-Id. */
   correlation: string;
-  key?: string;
+  /** The Idempotency-Key: the correlation id. */
+  key: string;
   reservationId?: string;
 }
 
@@ -34,7 +36,6 @@ export interface LoadOptions {
   maxRequests: number;
   /** A pause after each answer, to spread a load over time instead of finishing it at once. */
   pauseMs?: number;
-  idempotent?: boolean;
 }
 
 type Target = () => { url: string; token: string };
@@ -58,8 +59,7 @@ export async function createProducts(svc: CommandService, count: number, stock =
 
 async function send(target: Target, sent: SentWrite): Promise<Reply> {
   const { url, token } = target();
-  const headers: Record<string, string> = { 'x-correlation-id': sent.correlation };
-  if (sent.key) headers['idempotency-key'] = sent.key;
+  const headers: Record<string, string> = { 'x-correlation-id': sent.correlation, 'idempotency-key': sent.key };
   return sent.kind === 'restock'
     ? sendRequest(url, token, 'POST', `/products/${sent.id}/stock/restock`, { quantity: sent.quantity }, headers)
     : sendRequest(
@@ -110,9 +110,8 @@ export class WriteLoad {
       const id = this.ids[n % this.ids.length] as string;
       const kind = n % 3 === 0 ? 'reserve' : 'restock';
       const correlation = `${uniqueName('load')}-${n}`;
-      const sent: SentWrite = { id, kind, quantity: 1 + (n % 4), correlation };
+      const sent: SentWrite = { id, kind, quantity: 1 + (n % 4), correlation, key: correlation };
       if (kind === 'reserve') sent.reservationId = `res-${correlation}`;
-      if (this.options.idempotent) sent.key = correlation;
       try {
         this.record(sent, await send(this.target, sent));
         if (this.options.pauseMs) await new Promise((r) => setTimeout(r, this.options.pauseMs));

@@ -12,7 +12,7 @@ import {
   RestockBody,
   UpdateDetailsBody,
 } from './schemas.ts';
-import { type WriteDeps, writePipeline } from './write-pipeline.ts';
+import { requireIdempotencyKey, type WriteDeps, writePipeline } from './write-pipeline.ts';
 
 export interface ProductRoutesDeps extends WriteDeps {
   readEvents: (productId: string) => Promise<StoredEvent[]>;
@@ -48,14 +48,19 @@ export function productRoutes(deps: ProductRoutesDeps): Hono {
     return write(c, 'details', id, { type: 'UpdateDetails', data: body }, body);
   });
 
+  // Restocks and reservations require an Idempotency-Key (a retry would otherwise apply twice).
+  // Checks in order: 401 (bearer token, middleware), 422 (the id in the path), 400 or 422 (the
+  // key: missing or malformed), then the body (415, 413, 400, 422); the check changes nothing.
   app.post('/:id/stock/restock', async (c) => {
     const id = productId(c.req.param('id'));
+    requireIdempotencyKey(c);
     const { value: body } = await readJson(c, RestockBody);
     return write(c, 'restock', id, { type: 'Restock', data: body }, body);
   });
 
   app.post('/:id/stock/reservations', async (c) => {
     const id = productId(c.req.param('id'));
+    requireIdempotencyKey(c);
     const { value: body } = await readJson(c, ReservationBody);
     const data = { quantity: body.quantity, reservationId: body.reservationId ?? randomUUID() };
     return write(c, 'reserve', id, { type: 'ReserveStock', data }, body);

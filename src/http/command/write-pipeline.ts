@@ -39,6 +39,41 @@ function idempotencyKey(c: Context): string | undefined {
 }
 
 /**
+ * The writes that are not idempotent by nature, so they require an Idempotency-Key: a retried
+ * restock adds its quantity again, a retried reservation takes stock again (reservationIds are not
+ * deduplicated, and the service generates one when the body has none). The other writes keep the
+ * key optional: a retried create is a 409 (`already-exists` by id, `sku-taken` by SKU), a price
+ * or details change sets a value (the same price changes nothing, the same details are a 409), a
+ * second discontinue is a 409, and `If-Match` guards any of them.
+ */
+const KEY_REQUIRED: ReadonlySet<WriteKind> = new Set(['restock', 'reserve']);
+
+/** Where the rule is documented: the draft's `Link` alternative to a link in the body. */
+export const KEY_REQUIRED_LINK = '</docs>; rel="describedby"; type="text/html"';
+export const KEY_REQUIRED_DETAIL =
+  'this operation requires an Idempotency-Key header: a retried restock or reservation without one would apply twice';
+
+/**
+ * A 400 `idempotency-key-required` when the request has no Idempotency-Key (draft-ietf-httpapi-
+ * idempotency-key-header: a missing key on an operation that requires one is a 400 that points to
+ * documentation), a 422 when it is malformed. It changes nothing: routes call it before they read
+ * the body, so the order of checks is 401 (token), 422 (id in the path), this, then the body
+ * (415, 413, 400, 422), then If-Match.
+ */
+export function requireIdempotencyKey(c: Context): string {
+  const key = idempotencyKey(c);
+  if (key === undefined) {
+    throw new ProblemError(
+      'idempotency-key-required',
+      KEY_REQUIRED_DETAIL,
+      { errors: [{ path: '/headers/idempotency-key', message: 'is required' }] },
+      { Link: KEY_REQUIRED_LINK },
+    );
+  }
+  return key;
+}
+
+/**
  * A request's identity for idempotency: method, path, `If-Match` and the body's JSON with sorted
  * keys. `If-Match` is part of it, so a stored 412 is not replayed to a corrected request.
  */
@@ -77,7 +112,7 @@ export function writePipeline(deps: WriteDeps) {
     body: unknown,
   ): Promise<Response> {
     const version = expectedVersion(c);
-    const key = idempotencyKey(c);
+    const key = KEY_REQUIRED.has(kind) ? requireIdempotencyKey(c) : idempotencyKey(c);
     const hash = key === undefined ? '' : requestHash(c.req.method, c.req.path, version, body);
     if (key !== undefined) {
       if (inFlight.has(key)) {

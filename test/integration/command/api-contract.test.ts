@@ -42,6 +42,15 @@ const newProduct = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/**
+ * Restocks and reservations require an Idempotency-Key (400 idempotency-key-required without
+ * one): a fresh key per logical request, and only there, so the other routes keep being tested
+ * without one.
+ */
+const withKey = (headers: Record<string, string> = {}) => ({ ...headers, 'idempotency-key': randomUUID() });
+const keyFor = (path: string, headers: Record<string, string> = {}) =>
+  /\/stock\/(?:restock|reservations)$/.test(path) ? withKey(headers) : headers;
+
 async function createProduct(overrides: Record<string, unknown> = {}): Promise<string> {
   const id = randomUUID();
   const res = await svc.request('POST', '/products', newProduct({ id, ...overrides }));
@@ -186,7 +195,7 @@ describe('successful writes', () => {
 
   test('POST /products/{id}/stock/restock answers 200 {id, version, stock}', async () => {
     const id = await createProduct();
-    const res = await svc.request('POST', `/products/${id}/stock/restock`, { quantity: 5 });
+    const res = await svc.request('POST', `/products/${id}/stock/restock`, { quantity: 5 }, withKey());
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.body, { id, version: 2, stock: 15 });
     assert.equal(res.headers.get('etag'), '"2"');
@@ -194,14 +203,16 @@ describe('successful writes', () => {
 
   test('POST /products/{id}/stock/reservations answers 201 {id, version, stock, reservationId}', async () => {
     const id = await createProduct();
-    const given = await svc.request('POST', `/products/${id}/stock/reservations`, {
-      quantity: 3,
-      reservationId: 'order-42',
-    });
+    const given = await svc.request(
+      'POST',
+      `/products/${id}/stock/reservations`,
+      { quantity: 3, reservationId: 'order-42' },
+      withKey(),
+    );
     assert.equal(given.status, 201, given.text);
     assert.deepEqual(given.body, { id, version: 2, stock: 7, reservationId: 'order-42' });
     assert.equal(given.headers.get('etag'), '"2"');
-    const generated = await svc.request('POST', `/products/${id}/stock/reservations`, { quantity: 7 });
+    const generated = await svc.request('POST', `/products/${id}/stock/reservations`, { quantity: 7 }, withKey());
     assert.equal(generated.status, 201, generated.text);
     assert.equal(generated.body.stock, 0);
     assert.equal(generated.body.version, 3);
@@ -236,7 +247,13 @@ describe('successful writes', () => {
   test('GET /products/{id}/events returns the envelopes in version order with ETag and the correlation id', async () => {
     const id = await createProduct();
     const correlation = uniqueName('corr');
-    await svc.request('POST', `/products/${id}/stock/restock`, { quantity: 2 }, { 'x-correlation-id': correlation });
+    const restocked = await svc.request(
+      'POST',
+      `/products/${id}/stock/restock`,
+      { quantity: 2 },
+      withKey({ 'x-correlation-id': correlation }),
+    );
+    assert.equal(restocked.status, 200, restocked.text);
     const res = await svc.request('GET', `/products/${id}/events`);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.headers.get('etag'), '"2"');
@@ -298,7 +315,7 @@ describe('rejected requests answer problem+json and write nothing', () => {
       ['POST', `/products/${id}/stock/reservations`, ''],
       ['POST', '/products', `{"id": "${id}", "sku": "x", `],
     ] as const) {
-      assertProblem(await rejected(id, () => svc.request(method, path, text, json)), 400, 'invalid-json');
+      assertProblem(await rejected(id, () => svc.request(method, path, text, keyFor(path, json))), 400, 'invalid-json');
     }
   });
 
@@ -334,7 +351,7 @@ describe('rejected requests answer problem+json and write nothing', () => {
       ['DELETE', `/products/${id}`, undefined],
       ['GET', `/products/${id}/events`, undefined],
     ] as const) {
-      assertProblem(await rejected(id, () => svc.request(method, path, body)), 404, 'not-found');
+      assertProblem(await rejected(id, () => svc.request(method, path, body, keyFor(path))), 404, 'not-found');
     }
     assert.equal(await eventCount(sql, id), 0);
   });
@@ -363,7 +380,9 @@ describe('rejected requests answer problem+json and write nothing', () => {
 
   test('409 insufficient-stock when a reservation asks for more than the stock', async () => {
     const id = await createProduct({ initialStock: 2 });
-    const res = await rejected(id, () => svc.request('POST', `/products/${id}/stock/reservations`, { quantity: 3 }));
+    const res = await rejected(id, () =>
+      svc.request('POST', `/products/${id}/stock/reservations`, { quantity: 3 }, withKey()),
+    );
     assertProblem(res, 409, 'insufficient-stock');
   });
 
@@ -376,7 +395,11 @@ describe('rejected requests answer problem+json and write nothing', () => {
       ['POST', `/products/${id}/stock/reservations`, { quantity: 1 }],
       ['DELETE', `/products/${id}`, undefined],
     ] as const) {
-      assertProblem(await rejected(id, () => svc.request(method, path, body)), 409, 'product-discontinued');
+      assertProblem(
+        await rejected(id, () => svc.request(method, path, body, keyFor(path))),
+        409,
+        'product-discontinued',
+      );
     }
   });
 
@@ -389,7 +412,8 @@ describe('rejected requests answer problem+json and write nothing', () => {
 
   test('412 when If-Match names another version; the body and ETag carry the current version', async () => {
     const id = await createProduct();
-    await svc.request('POST', `/products/${id}/stock/restock`, { quantity: 1 });
+    const restocked = await svc.request('POST', `/products/${id}/stock/restock`, { quantity: 1 }, withKey());
+    assert.equal(restocked.status, 200, restocked.text);
     for (const ifMatch of ['"1"', '"7"', 'W/"0"']) {
       const res = await rejected(id, () =>
         svc.request('PUT', `/products/${id}/price`, { amount: 1, currency: 'EUR' }, { 'if-match': ifMatch }),
@@ -484,14 +508,14 @@ describe('rejected requests answer problem+json and write nothing', () => {
     const body = JSON.stringify({ quantity: 1 });
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
       const res = await rejected(id, () =>
-        svc.request('POST', `/products/${id}/stock/restock`, body, { 'content-type': type }),
+        svc.request('POST', `/products/${id}/stock/restock`, body, withKey({ 'content-type': type })),
       );
       assertProblem(res, 415, 'unsupported-media-type');
     }
     const untyped = await rejected(id, async () => {
       const response = await fetch(`${svc.url}/products/${id}/stock/restock`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${svc.token}` },
+        headers: withKey({ authorization: `Bearer ${svc.token}` }),
         body: new TextEncoder().encode(body),
       });
       const text = await response.text();
@@ -692,7 +716,9 @@ describe('rejected requests answer problem+json and write nothing', () => {
     for (const c of cases) {
       const target = c.path === '/products' ? createId : id;
       const res = await rejected(target, () =>
-        c.raw !== undefined ? svc.request(c.method, c.path, c.raw, json) : svc.request(c.method, c.path, c.body),
+        c.raw !== undefined
+          ? svc.request(c.method, c.path, c.raw, keyFor(c.path, json))
+          : svc.request(c.method, c.path, c.body, keyFor(c.path)),
       );
       try {
         assertValidation(res, ...c.paths);
@@ -720,13 +746,40 @@ describe('rejected requests answer problem+json and write nothing', () => {
   test('422 for a malformed If-Match or Idempotency-Key header', async () => {
     const id = await createProduct();
     const badIfMatch = await rejected(id, () =>
-      svc.request('POST', `/products/${id}/stock/restock`, { quantity: 1 }, { 'if-match': 'version one' }),
+      svc.request('POST', `/products/${id}/stock/restock`, { quantity: 1 }, withKey({ 'if-match': 'version one' })),
     );
     assertValidation(badIfMatch, '/headers/if-match');
     const badKey = await rejected(id, () =>
       svc.request('POST', `/products/${id}/stock/restock`, { quantity: 1 }, { 'idempotency-key': 'two words' }),
     );
     assertValidation(badKey, '/headers/idempotency-key');
+  });
+
+  test('400 idempotency-key-required for a restock or a reservation without a key, before the body is read', async () => {
+    const id = await createProduct();
+    for (const path of [`/products/${id}/stock/restock`, `/products/${id}/stock/reservations`]) {
+      for (const [body, headers] of [
+        [{ quantity: 1 }, {}],
+        // The key is checked before the body: a bad body without a key is still this 400.
+        ['{"quantity": 1,}', { 'content-type': 'application/json' }],
+        [{ quantity: -1 }, {}],
+        [JSON.stringify({ quantity: 1 }), { 'content-type': 'text/plain' }],
+      ] as const) {
+        const res = await rejected(id, () => svc.request('POST', path, body, headers));
+        assertProblem(res, 400, 'idempotency-key-required');
+        assert.deepEqual(res.body.errors, [{ path: '/headers/idempotency-key', message: 'is required' }]);
+        assert.match(res.body.detail, /retried restock or reservation .* apply twice/);
+        assert.equal(res.headers.get('link'), '</docs>; rel="describedby"; type="text/html"');
+      }
+    }
+    // After the token and the id in the path.
+    assertProblem(
+      await svc.request('POST', `/products/${id}/stock/restock`, { quantity: 1 }, { authorization: undefined }),
+      401,
+      'unauthorized',
+    );
+    assertValidation(await svc.request('POST', '/products/not-a-uuid/stock/reservations', { quantity: 1 }), '/');
+    assert.equal(await eventCount(sql, id), 1);
   });
 
   test('a rejected create claims no SKU', async () => {
@@ -769,7 +822,8 @@ describe('idempotency', () => {
       { 'idempotency-key': key },
     );
     assert.equal(first.status, 201, first.text);
-    await svc.request('POST', `/products/${id}/stock/restock`, { quantity: 5 });
+    const restocked = await svc.request('POST', `/products/${id}/stock/restock`, { quantity: 5 }, withKey());
+    assert.equal(restocked.status, 200, restocked.text);
     const replay = await rejectedOrNot(id, () =>
       svc.request('POST', `/products/${id}/stock/reservations`, { quantity: 2 }, { 'idempotency-key': key }),
     );
@@ -795,7 +849,8 @@ describe('idempotency', () => {
       { 'idempotency-key': key },
     );
     assertProblem(first, 409, 'insufficient-stock');
-    await svc.request('POST', `/products/${id}/stock/restock`, { quantity: 10 });
+    const restocked = await svc.request('POST', `/products/${id}/stock/restock`, { quantity: 10 }, withKey());
+    assert.equal(restocked.status, 200, restocked.text);
     const replay = await rejectedOrNot(id, () =>
       svc.request('POST', `/products/${id}/stock/reservations`, { quantity: 5 }, { 'idempotency-key': key }),
     );
@@ -842,7 +897,7 @@ describe('idempotency', () => {
     const id = await createProduct({ initialStock: 1000 });
     const key = uniqueName('key');
     const busy = Array.from({ length: 40 }, () =>
-      svc.request('POST', `/products/${id}/stock/restock`, { quantity: 1 }),
+      svc.request('POST', `/products/${id}/stock/restock`, { quantity: 1 }, withKey()),
     );
     const keyed = Array.from({ length: 10 }, () =>
       svc.request('POST', `/products/${id}/stock/reservations`, { quantity: 1 }, { 'idempotency-key': key }),

@@ -23,6 +23,9 @@ after(async () => {
   await sql.end({ timeout: 5 });
 });
 
+/** Restocks and reservations require an Idempotency-Key: a fresh one per logical request. */
+const withKey = (headers: Record<string, string> = {}) => ({ ...headers, 'idempotency-key': randomUUID() });
+
 async function create(svc: CommandService, stock: number): Promise<string> {
   const id = randomUUID();
   const res = await svc.request('POST', '/products', {
@@ -40,7 +43,7 @@ test('200 concurrent reservations of 1 on a stock of 50 give exactly 50 x 201 an
   const id = await create(one, 50);
   const answers = await Promise.all(
     Array.from({ length: 200 }, (_, i) =>
-      one.request('POST', `/products/${id}/stock/reservations`, { quantity: 1, reservationId: `r-${i}` }),
+      one.request('POST', `/products/${id}/stock/reservations`, { quantity: 1, reservationId: `r-${i}` }, withKey()),
     ),
   );
   const created = answers.filter((r) => r.status === 201);
@@ -78,10 +81,12 @@ test('200 concurrent reservations on one product through two processes never ove
   const id = await create(one, 50);
   const answers = await Promise.all(
     Array.from({ length: 200 }, (_, i) =>
-      (i % 2 === 0 ? one : two).request('POST', `/products/${id}/stock/reservations`, {
-        quantity: 1,
-        reservationId: `r-${i}`,
-      }),
+      (i % 2 === 0 ? one : two).request(
+        'POST',
+        `/products/${id}/stock/reservations`,
+        { quantity: 1, reservationId: `r-${i}` },
+        withKey(),
+      ),
     ),
   );
   const created = answers.filter((r) => r.status === 201);
@@ -109,15 +114,15 @@ test('200 concurrent reservations on one product through two processes never ove
 test('a process whose actor holds a stale state answers from the event store, not from its stale copy', async () => {
   // Insufficient stock: `one` saw the product sold out, then `two` restocked it.
   const id = await create(one, 0);
-  const soldOut = await one.request('POST', `/products/${id}/stock/reservations`, { quantity: 1 });
+  const soldOut = await one.request('POST', `/products/${id}/stock/reservations`, { quantity: 1 }, withKey());
   assert.equal(soldOut.status, 409, soldOut.text);
-  assert.equal((await two.request('POST', `/products/${id}/stock/restock`, { quantity: 5 })).status, 200);
-  const reserved = await one.request('POST', `/products/${id}/stock/reservations`, { quantity: 1 });
+  assert.equal((await two.request('POST', `/products/${id}/stock/restock`, { quantity: 5 }, withKey())).status, 200);
+  const reserved = await one.request('POST', `/products/${id}/stock/reservations`, { quantity: 1 }, withKey());
   assert.equal(reserved.status, 201, `the restock by the other process counts: ${reserved.text}`);
   assert.deepEqual(reserved.body, { id, version: 3, stock: 4, reservationId: reserved.body.reservationId });
 
   // If-Match: the version another process wrote is the current one.
-  assert.equal((await two.request('POST', `/products/${id}/stock/restock`, { quantity: 1 })).status, 200);
+  assert.equal((await two.request('POST', `/products/${id}/stock/restock`, { quantity: 1 }, withKey())).status, 200);
   const matched = await one.request(
     'PUT',
     `/products/${id}/price`,
@@ -126,7 +131,7 @@ test('a process whose actor holds a stale state answers from the event store, no
   );
   assert.equal(matched.status, 200, `If-Match "4" is current: ${matched.text}`);
   assert.deepEqual(matched.body, { id, version: 5 });
-  assert.equal((await two.request('POST', `/products/${id}/stock/restock`, { quantity: 1 })).status, 200);
+  assert.equal((await two.request('POST', `/products/${id}/stock/restock`, { quantity: 1 }, withKey())).status, 200);
   const mismatch = await one.request(
     'PUT',
     `/products/${id}/price`,
@@ -200,7 +205,7 @@ test('concurrent creates with one SKU while the workers are busy: exactly one 20
     const ids = Array.from({ length: 12 }, () => randomUUID());
     // Other products keep both workers' group commits busy, so the creates queue up and share batches.
     const busy = Array.from({ length: 80 }, (_, i) =>
-      one.request('POST', `/products/${busyIds[i % busyIds.length]}/stock/restock`, { quantity: 1 }),
+      one.request('POST', `/products/${busyIds[i % busyIds.length]}/stock/restock`, { quantity: 1 }, withKey()),
     );
     const creates = ids.map((id) =>
       one.request('POST', '/products', { id, sku, name: 'Same SKU', price: { amount: 100, currency: 'EUR' } }),
@@ -259,7 +264,7 @@ test('two command-service processes writing the same 20 products store no versio
           'POST',
           `/products/${id}/stock/restock`,
           { quantity },
-          { 'x-correlation-id': correlation },
+          { 'x-correlation-id': correlation, 'idempotency-key': correlation },
         );
       } else {
         sent.reservationId = `res-${n}`;
@@ -267,7 +272,7 @@ test('two command-service processes writing the same 20 products store no versio
           'POST',
           `/products/${id}/stock/reservations`,
           { quantity, reservationId: sent.reservationId },
-          { 'x-correlation-id': correlation },
+          { 'x-correlation-id': correlation, 'idempotency-key': correlation },
         );
       }
       const label = reply.status === 409 ? `409 ${String(reply.body?.type).split('/').pop()}` : String(reply.status);

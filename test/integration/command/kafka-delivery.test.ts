@@ -50,7 +50,7 @@ test('every committed event reaches Kafka in version order per key under normal 
 test('a command service killed with SIGKILL under load and restarted loses no acknowledged write and no event', async (t) => {
   const ids = await createProducts(svc, 10);
   let current = svc;
-  const load = new WriteLoad(() => current, ids, { concurrency: 8, maxRequests: 5000, idempotent: true });
+  const load = new WriteLoad(() => current, ids, { concurrency: 8, maxRequests: 5000 });
   const kills: string[] = [];
   try {
     for (let round = 0; round < 2; round++) {

@@ -56,7 +56,12 @@ test('a product written through the command API is readable at once with minVers
   assert.equal(first.body.stock, 10);
   assert.equal(first.body.status, 'active');
 
-  const reserved = await command.request('POST', `/products/${id}/stock/reservations`, { quantity: 3 });
+  const reserved = await command.request(
+    'POST',
+    `/products/${id}/stock/reservations`,
+    { quantity: 3 },
+    { 'idempotency-key': randomUUID() },
+  );
   const repriced = await command.request('PUT', `/products/${id}/price`, { amount: 1700, currency: 'EUR' });
   assert.equal(reserved.status, 201);
   assert.equal(repriced.status, 200);

@@ -44,6 +44,9 @@ const product = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/** Restocks and reservations require an Idempotency-Key: a fresh one per logical request. */
+const keyed = () => ({ 'idempotency-key': randomUUID() });
+
 async function problem(response: Response, status: number, code: string) {
   assert.equal(response.status, status);
   assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
@@ -75,12 +78,17 @@ describe('command API', () => {
       version: 2,
     });
     assert.deepEqual(await (await call('PATCH', `/products/${id}`, { name: 'Big mug' })).json(), { id, version: 3 });
-    assert.deepEqual(await (await call('POST', `/products/${id}/stock/restock`, { quantity: 5 })).json(), {
+    assert.deepEqual(await (await call('POST', `/products/${id}/stock/restock`, { quantity: 5 }, keyed())).json(), {
       id,
       version: 4,
       stock: 10,
     });
-    const reservation = await call('POST', `/products/${id}/stock/reservations`, { quantity: 3, reservationId: 'r-1' });
+    const reservation = await call(
+      'POST',
+      `/products/${id}/stock/reservations`,
+      { quantity: 3, reservationId: 'r-1' },
+      keyed(),
+    );
     assert.equal(reservation.status, 201);
     assert.deepEqual(await reservation.json(), { id, version: 5, stock: 7, reservationId: 'r-1' });
     assert.deepEqual(await (await call('DELETE', `/products/${id}`)).json(), { id, version: 6 });
@@ -170,10 +178,18 @@ describe('command API', () => {
     await call('POST', '/products', first);
     await problem(await call('POST', '/products', product({ id })), 409, 'already-exists');
     await problem(await call('POST', '/products', product({ sku: first.sku })), 409, 'sku-taken');
-    await problem(await call('POST', `/products/${id}/stock/reservations`, { quantity: 6 }), 409, 'insufficient-stock');
+    await problem(
+      await call('POST', `/products/${id}/stock/reservations`, { quantity: 6 }, keyed()),
+      409,
+      'insufficient-stock',
+    );
     await problem(await call('PATCH', `/products/${id}`, { name: 'Coffee mug' }), 409, 'nothing-to-change');
     await call('DELETE', `/products/${id}`);
-    await problem(await call('POST', `/products/${id}/stock/restock`, { quantity: 1 }), 409, 'product-discontinued');
+    await problem(
+      await call('POST', `/products/${id}/stock/restock`, { quantity: 1 }, keyed()),
+      409,
+      'product-discontinued',
+    );
   });
 
   test('412 when If-Match names another version, with the current version', async () => {
@@ -271,5 +287,147 @@ describe('command API', () => {
     assert.deepEqual(statuses, [201, 409]);
     const loser = a.status === 409 ? a : b;
     await problem(loser, 409, 'idempotency-key-in-flight');
+  });
+});
+
+describe('restocks and reservations require an Idempotency-Key', () => {
+  const routes = (id: string) =>
+    [
+      [`/products/${id}/stock/restock`, { quantity: 1 }],
+      [`/products/${id}/stock/reservations`, { quantity: 1, reservationId: 'r-1' }],
+    ] as const;
+
+  test('without one: 400 idempotency-key-required pointing at the header and its docs, nothing appended', async () => {
+    const { call, store } = build();
+    const id = randomUUID();
+    await call('POST', '/products', product({ id }));
+    const [appends, events] = [store.appendCalls, store.eventCount];
+    for (const [path, body] of routes(id)) {
+      const response = await call('POST', path, body);
+      assert.equal(response.headers.get('link'), '</docs>; rel="describedby"; type="text/html"', path);
+      const answer = await problem(response, 400, 'idempotency-key-required');
+      assert.deepEqual(answer.errors, [{ path: '/headers/idempotency-key', message: 'is required' }], path);
+      assert.match(answer.detail as string, /apply twice/);
+      assert.equal(answer.instance, path);
+    }
+    assert.equal(store.appendCalls, appends, 'nothing was dispatched to an append');
+    assert.equal(store.eventCount, events, 'nothing was appended');
+    const stream = (await (await call('GET', `/products/${id}/events`)).json()) as { items: unknown[] };
+    assert.equal(stream.items.length, 1, 'the product still has its creation only');
+  });
+
+  test('the OpenAPI document marks the key required there, optional elsewhere, and lists the 400', async () => {
+    const { app } = build();
+    interface Operation {
+      parameters: { name: string; in: string; required: boolean }[];
+      responses: Record<string, { content?: Record<string, { examples?: Record<string, { value: unknown }> }> }>;
+    }
+    const doc = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const keyParam = (op: Operation | undefined) => op?.parameters.find((p) => p.name === 'Idempotency-Key');
+    for (const path of ['/products/{id}/stock/restock', '/products/{id}/stock/reservations']) {
+      const op = doc.paths[path]?.post;
+      assert.equal(keyParam(op)?.required, true, path);
+      const example = op?.responses['400']?.content?.['application/problem+json']?.examples?.[
+        'idempotency-key-required'
+      ]?.value as Record<string, unknown>;
+      assert.equal(example.type, '/problems/idempotency-key-required', path);
+      assert.deepEqual(example.errors, [{ path: '/headers/idempotency-key', message: 'is required' }]);
+    }
+    for (const [path, method] of [
+      ['/products', 'post'],
+      ['/products/{id}/price', 'put'],
+      ['/products/{id}', 'patch'],
+      ['/products/{id}', 'delete'],
+    ] as const) {
+      assert.equal(keyParam(doc.paths[path]?.[method])?.required, false, `${method} ${path}`);
+    }
+  });
+
+  test('the other writes keep the key optional', async () => {
+    const { call } = build();
+    const id = randomUUID();
+    assert.equal((await call('POST', '/products', product({ id }))).status, 201);
+    assert.equal((await call('PUT', `/products/${id}/price`, { amount: 5, currency: 'EUR' })).status, 200);
+    assert.equal((await call('PATCH', `/products/${id}`, { name: 'Cup' })).status, 200);
+    assert.equal((await call('DELETE', `/products/${id}`)).status, 200);
+  });
+
+  // The order of checks: the token (401), the id in the path (422), the key (400 missing, 422
+  // malformed), then the body (415, 413, 400, 422).
+  test('the key is checked after the token and the id in the path, before the body', async () => {
+    const { app, call, store } = build();
+    const id = randomUUID();
+    for (const [path] of routes(id)) {
+      await problem(await app.request(path, { method: 'POST', body: '{' }), 401, 'unauthorized');
+      const badId = path.replace(id, 'not-a-uuid');
+      const idProblem = await problem(await call('POST', badId, '{'), 422, 'validation-failed');
+      assert.equal((idProblem.errors as { path: string }[])[0]?.path, '/', badId);
+      const noKey = 'idempotency-key-required';
+      await problem(await call('POST', path, '{'), 400, noKey);
+      await problem(await call('POST', path, 'quantity=1', { 'content-type': 'text/plain' }), 400, noKey);
+      await problem(await call('POST', path, { quantity: 'x'.repeat(70_000) }), 400, noKey);
+      await problem(await call('POST', path, { quantity: -1 }), 400, noKey);
+      const malformed = await problem(
+        await call('POST', path, '{', { 'idempotency-key': 'two words' }),
+        422,
+        'validation-failed',
+      );
+      assert.equal((malformed.errors as { path: string }[])[0]?.path, '/headers/idempotency-key');
+      // With a key, the body's own errors.
+      await problem(await call('POST', path, '{', keyed()), 400, 'invalid-json');
+      await problem(
+        await call('POST', path, 'quantity=1', { 'content-type': 'text/plain', ...keyed() }),
+        415,
+        'unsupported-media-type',
+      );
+      await problem(await call('POST', path, { quantity: 'x'.repeat(70_000) }, keyed()), 413, 'payload-too-large');
+      await problem(await call('POST', path, { quantity: -1 }, keyed()), 422, 'validation-failed');
+    }
+    assert.equal(store.appendCalls, 0, 'nothing was written');
+  });
+
+  test('a retried reservation with the same key applies once: stock taken once, the retry replayed', async () => {
+    const { call, store } = build();
+    const id = randomUUID();
+    await call('POST', '/products', product({ id, initialStock: 5 }));
+    const key = { 'idempotency-key': randomUUID() };
+    // No reservationId: the service generates one, and the replay answers with the first one.
+    const first = await call('POST', `/products/${id}/stock/reservations`, { quantity: 2 }, key);
+    assert.equal(first.status, 201);
+    assert.equal(first.headers.get('idempotent-replayed'), null);
+    const original = (await first.json()) as { stock: number; reservationId: string };
+    assert.equal(original.stock, 3);
+    const events = store.eventCount;
+    const retry = await call('POST', `/products/${id}/stock/reservations`, { quantity: 2 }, key);
+    assert.equal(retry.status, 201);
+    assert.equal(retry.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(await retry.json(), original);
+    assert.equal(store.eventCount, events, 'the retry appended nothing');
+    const stream = (await (await call('GET', `/products/${id}/events`)).json()) as {
+      items: { type: string; data: { stock?: number; reservationId?: string } }[];
+    };
+    const reserved = stream.items.filter((e) => e.type === 'StockReserved');
+    assert.equal(reserved.length, 1, 'one reservation');
+    assert.deepEqual(reserved[0]?.data, { quantity: 2, stock: 3, reservationId: original.reservationId });
+    // A new key is a new reservation.
+    const next = await call('POST', `/products/${id}/stock/reservations`, { quantity: 2 }, keyed());
+    assert.equal(((await next.json()) as { stock: number }).stock, 1);
+  });
+
+  test('a retried restock with the same key applies once', async () => {
+    const { call } = build();
+    const id = randomUUID();
+    await call('POST', '/products', product({ id, initialStock: 5 }));
+    const key = keyed();
+    const first = await call('POST', `/products/${id}/stock/restock`, { quantity: 4 }, key);
+    assert.deepEqual(await first.json(), { id, version: 2, stock: 9 });
+    const retry = await call('POST', `/products/${id}/stock/restock`, { quantity: 4 }, key);
+    assert.equal(retry.status, 200);
+    assert.equal(retry.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(await retry.json(), { id, version: 2, stock: 9 });
+    const stream = (await (await call('GET', `/products/${id}/events`)).json()) as { items: unknown[] };
+    assert.equal(stream.items.length, 2);
   });
 });
