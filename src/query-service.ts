@@ -1,3 +1,4 @@
+import { NotReady } from './http/health.ts';
 import { createQueryApp } from './http/query/app.ts';
 import { close, listen, onShutdown } from './http/serve.ts';
 import { Bulkhead } from './infra/bulkhead.ts';
@@ -25,7 +26,7 @@ const FALLBACK_POLL_MS = 250;
 const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([
     promise,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer in ${ms} ms`)), ms)),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new NotReady(`${what} did not answer in ${ms} ms`)), ms)),
   ]);
 
 async function main(): Promise<void> {
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
         mongodb: () => pingMongo(mongo),
         kafka: () => withTimeout(admin.describeCluster(), 2_000, 'kafka').then(() => undefined),
         projection: async () => {
-          if (!live.joined) throw new Error('has not joined its consumer group yet');
+          if (!live.joined) throw new NotReady('has not joined its consumer group yet');
         },
       },
     },

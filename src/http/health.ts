@@ -1,8 +1,22 @@
 import { Hono } from 'hono';
+import type { Logger } from '../infra/logger.ts';
 import type { Registry } from '../infra/metrics.ts';
 
-/** A readiness check throws when its dependency does not answer. */
+/**
+ * A readiness check throws when its dependency does not answer. The body of /health/ready shows
+ * the message of a `NotReady`; any other error is logged (with the probe's correlation id) and
+ * shown as `unavailable`, since a dependency's error text (addresses, server messages) is not for
+ * an open endpoint.
+ */
 export type ReadinessCheck = () => Promise<unknown>;
+
+/** A readiness failure whose message is the service's own, safe to show. */
+export class NotReady extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotReady';
+  }
+}
 
 export interface HealthRoutesDeps {
   registry: Registry;
@@ -14,7 +28,7 @@ const CHECK_TIMEOUT_MS = 2000;
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([
     promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref()),
+    new Promise<T>((_, reject) => setTimeout(() => reject(new NotReady(`no answer within ${ms} ms`)), ms).unref()),
   ]);
 
 /**
@@ -32,7 +46,9 @@ export function healthRoutes(deps: HealthRoutesDeps): Hono {
           await withTimeout(check(), CHECK_TIMEOUT_MS);
           return [name, 'ok'] as const;
         } catch (error) {
-          return [name, (error as Error).message || 'failed'] as const;
+          if (error instanceof NotReady) return [name, error.message] as const;
+          (c.var.logger as Logger | undefined)?.warn({ err: error, check: name }, 'readiness check failed');
+          return [name, 'unavailable'] as const;
         }
       }),
     );

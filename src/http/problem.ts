@@ -97,10 +97,23 @@ export function validationProblem(error: StructError, where = 'body'): ProblemEr
   return new ProblemError('validation-failed', `the ${where} has ${errors.length} invalid field(s)`, { errors });
 }
 
-/** The correlation id travels in the X-Correlation-Id header, not the body, so an idempotent replay's body is the original's. */
+/**
+ * A 503: a dependency is down or busy. `detail` is the service's own words; the dependency's
+ * error goes to the log, never to the client.
+ */
+export const serviceUnavailable = (detail: string, retryAfterSeconds = 1): ProblemError =>
+  new ProblemError('service-unavailable', detail, {}, { 'Retry-After': String(retryAfterSeconds) });
+
+/**
+ * The correlation id travels in the X-Correlation-Id header, not the body, so an idempotent
+ * replay's body is the original's. Every 503 tells the client when to come back.
+ */
 export function problemResponse(c: Context, problem: ProblemError): Response {
+  const retryAfter: Record<string, string> =
+    problem.status === 503 && !('Retry-After' in problem.headers) ? { 'Retry-After': '1' } : {};
   return c.newResponse(JSON.stringify(problem.body(c.req.path)), problem.status, {
     'content-type': 'application/problem+json',
+    ...retryAfter,
     ...problem.headers,
   });
 }

@@ -1,12 +1,13 @@
 import { Hono } from 'hono';
 import type { Logger } from '../../infra/logger.ts';
 import type { Registry } from '../../infra/metrics.ts';
+import { isDatabaseUnavailable } from '../../infra/postgres.ts';
 import { healthRoutes, type ReadinessCheck } from '../health.ts';
 import { bearerAuth } from '../middleware/bearer-auth.ts';
 import { correlationId } from '../middleware/correlation-id.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
 import { docsPage } from '../openapi/docs-page.ts';
-import { ProblemError, problemHandler } from '../problem.ts';
+import { ProblemError, problemHandler, serviceUnavailable } from '../problem.ts';
 import { commandOpenApi } from './openapi.ts';
 import { type ProductRoutesDeps, productRoutes } from './routes.ts';
 
@@ -20,7 +21,14 @@ export interface CommandAppDeps extends ProductRoutesDeps {
 /** The command service's HTTP application; tests drive it with `app.request()`. */
 export function commandApp(deps: CommandAppDeps): Hono {
   const app = new Hono();
-  app.onError(problemHandler(() => deps.logger));
+  const problems = problemHandler(() => deps.logger);
+  // An event store read on this thread (GET .../events) that meets a database fault: 503, the
+  // error text in the log with the request's correlation id, never in the answer.
+  app.onError((error, c) => {
+    if (!isDatabaseUnavailable(error)) return problems(error, c);
+    (c.var.logger ?? deps.logger).warn({ err: error }, 'the event store is unavailable');
+    return problems(serviceUnavailable('the event store is unavailable; retry later'), c);
+  });
   app.notFound((c) => {
     throw new ProblemError('not-found', `no route ${c.req.method} ${c.req.path}`);
   });
