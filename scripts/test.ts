@@ -1,18 +1,25 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { repoRoot } from './stack/paths.ts';
-import { say } from './stack/progress.ts';
-import { serviceComponents, serviceEnv } from './stack/services.ts';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { kafkaReplication } from './stack/kafka.ts';
+import { repoRoot, testData, testEnv, urls } from './stack/paths.ts';
+import { recreateTestDatabase } from './stack/postgres.ts';
+import { say, waitFor } from './stack/progress.ts';
+import { serviceEnv } from './stack/services.ts';
 import { down, up } from './stack/stack.ts';
 
 /**
  * `npm test`: type check, lint, then every unit and integration test on node:test through tsx,
  * against the local stack. Starts the stack's servers if they are not running and stops only what
- * it started. Services that `npm run up` started are stopped for the run and started again after
- * it: the tests start services of their own, and a running command service would hold the outbox
- * relay's leadership and publish their events to its own topic. `npm test -- --unit` runs the unit
- * tests alone (no stack); other arguments filter test files by path.
+ * it started. The tests never touch the stack's data: they get a PostgreSQL database, a MongoDB
+ * database and an event topic of their own (`testData`: `catalog_test`, `catalog-test-events`),
+ * emptied at the start of each run, so `npm run verify` on the stack stays clean. Services that
+ * `npm run up` started keep running: the outbox relay's leader lock is a PostgreSQL advisory lock,
+ * and advisory locks (like NOTIFY channels) belong to one database, so the stack's command service
+ * on `catalog` and the tests' on `catalog_test` each lead their own relay. `npm test -- --unit` runs
+ * the unit tests alone (no stack); other arguments filter test files by path.
  */
 
 const args = process.argv.slice(2);
@@ -41,6 +48,59 @@ function step(name: string, command: string, commandArgs: string[]): void {
   }
 }
 
+/**
+ * Empties the tests' data: their PostgreSQL database, their MongoDB database and their topics.
+ * When the database is in use (another test run, a service left over from an interrupted one),
+ * all three are kept as they are, and only the topics are created if missing.
+ */
+async function freshTestData(): Promise<void> {
+  const fresh = await recreateTestDatabase();
+  if (!fresh) {
+    say('test', `${testData.database} is in use by another session: reusing it and the test topics as they are`);
+  } else {
+    const mongo = new MongoClient(urls.testMongo, { serverSelectionTimeoutMS: 30_000 });
+    try {
+      await mongo.db().dropDatabase();
+    } finally {
+      await mongo.close();
+    }
+  }
+  const admin = new Kafka({
+    clientId: 'test-topics',
+    brokers: urls.brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const topics = [
+      { topic: testData.topic, numPartitions: Number(process.env.KAFKA_PARTITIONS ?? 12) },
+      { topic: testData.deadLetterTopic, numPartitions: 3 },
+    ];
+    const names = topics.map((t) => t.topic);
+    const existing = async () => (await admin.listTopics()).filter((t) => names.includes(t));
+    if (fresh && (await existing()).length > 0) {
+      await admin.deleteTopics({ topics: await existing() });
+      if (!(await waitFor(async () => (await existing()).length === 0, { timeoutMs: 60_000 }))) {
+        throw new Error(`the topics ${names.join(', ')} were not deleted within 60 s`);
+      }
+    }
+    const present = new Set(await existing());
+    const missing = topics.filter((t) => !present.has(t.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          ...t,
+          replicationFactor: kafkaReplication,
+          configEntries: [{ name: 'min.insync.replicas', value: String(Math.min(2, kafkaReplication)) }],
+        })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function main(): Promise<number> {
   step('type check (tsc --noEmit)', 'npx', ['tsc', '--noEmit']);
   step('lint and format check (biome)', 'npx', ['biome', 'check', '.']);
@@ -52,14 +112,14 @@ async function main(): Promise<number> {
     console.error('no test files matched');
     return 1;
   }
+  const needsStack = files.some((f) => integration.includes(f));
 
-  const started = integration.length > 0 ? await up({ services: false }) : [];
-  const paused = integration.length > 0 ? serviceComponents.filter((c) => c.pid() !== undefined) : [];
-  if (paused.length > 0) {
-    say('test', `stopping ${paused.map((c) => c.name).join(' and ')} for the run (started again after it)`);
-    await down(paused);
-  }
+  const started = needsStack ? await up({ services: false }) : [];
   try {
+    if (needsStack) {
+      say('test', `emptying the tests' own data: ${testData.database}, ${testData.topic}`);
+      await freshTestData();
+    }
     say('test', `running ${files.length} test files`);
     // One file at a time: integration tests share the stack, and some stop a broker on purpose.
     const child = spawn(
@@ -68,12 +128,11 @@ async function main(): Promise<number> {
       {
         cwd: repoRoot,
         stdio: 'inherit',
-        env: { ...process.env, ...serviceEnv(), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+        env: { ...process.env, ...serviceEnv(), ...testEnv(), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
       },
     );
     return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   } finally {
-    for (const service of paused) await service.start();
     if (started.length > 0) {
       say('test', `stopping what the tests started: ${started.map((c) => c.name).join(', ')}`);
       await down(started);

@@ -43,10 +43,24 @@ export const kafkaNodes = countFrom('KAFKA_NODES', 3, [1, 3]);
 export const kafkaVersion = '4.1.0';
 export const ferretdbVersion = 'v1.24.2';
 
+/**
+ * What `npm test` uses instead of the stack's data: a PostgreSQL database, a MongoDB database and
+ * an event topic (with its dead-letter topic) of its own, on the same servers. The services that
+ * `npm run up` runs keep `catalog` and `product-events` to themselves.
+ */
+export const testData = {
+  database: 'catalog_test',
+  mongoDatabase: 'catalog_test',
+  topic: 'catalog-test-events',
+  deadLetterTopic: 'catalog-test-events.dlq',
+};
+
 export const urls = {
   database: `postgres://catalog:catalog@127.0.0.1:${ports.postgres}/catalog`,
+  testDatabase: `postgres://catalog:catalog@127.0.0.1:${ports.postgres}/${testData.database}`,
   ferretdbBackend: `postgres://catalog:catalog@127.0.0.1:${ports.postgres}/ferretdb`,
   mongo: `mongodb://127.0.0.1:${ports.mongo}/catalog`,
+  testMongo: `mongodb://127.0.0.1:${ports.mongo}/${testData.mongoDatabase}`,
   brokers: Array.from({ length: kafkaNodes }, (_, i) => `127.0.0.1:${ports.kafka + i}`).join(','),
   command: `http://127.0.0.1:${ports.command}`,
   query: `http://127.0.0.1:${ports.query}`,
@@ -56,3 +70,11 @@ export const logFile = (component: string): string => join(stateDir, 'logs', `${
 export const pidFile = (component: string): string => join(stateDir, 'run', `${component}.pid`);
 export const tokenFile = join(stateDir, 'api-token');
 export const adminTokenFile = join(stateDir, 'admin-token');
+
+/** The environment `npm test` gives the test processes on top of the stack's (`serviceEnv`). */
+export const testEnv = (): Record<string, string> => ({
+  DATABASE_URL: urls.testDatabase,
+  MONGO_URL: urls.testMongo,
+  KAFKA_TOPIC: testData.topic,
+  KAFKA_DEAD_LETTER_TOPIC: testData.deadLetterTopic,
+});

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import type { Component } from './component.ts';
 import { ensureFerretdbIdIndexes } from './ferretdb-indexes.ts';
-import { logFile, ports, stateDir, urls } from './paths.ts';
+import { logFile, ports, stateDir, testData, urls } from './paths.ts';
 import { run, runningPid, startDaemon, stopDaemon } from './processes.ts';
 import { StackError, say, waitFor } from './progress.ts';
 import { ensurePostgresInstalled, postgresBin, postgresRunAs } from './system.ts';
@@ -28,18 +28,24 @@ log_line_prefix = '%m [%p] '
 const superuser = (database: string) =>
   postgres({ path: join(socketDir, `.s.PGSQL.${ports.postgres}`), user: 'postgres', database, onnotice: () => {} });
 
+/**
+ * Creates `name` if it does not exist, as every database of the stack is created: owned by the role
+ * `catalog`, with the cluster's defaults (UTF8, C locale). Idempotent.
+ */
+async function createDatabase(sql: postgres.Sql, name: string): Promise<void> {
+  const [exists] = await sql`select 1 from pg_database where datname = ${name}`;
+  if (exists) return;
+  say('postgres', `creating database ${name}`);
+  await sql.unsafe(`create database ${name} owner catalog`);
+}
+
 async function bootstrap(): Promise<void> {
   const sql = superuser('postgres');
   try {
     const [role] = await sql`select 1 from pg_roles where rolname = 'catalog'`;
     if (!role) await sql.unsafe(`create role catalog login password 'catalog'`);
-    for (const db of ['catalog', 'ferretdb']) {
-      const [exists] = await sql`select 1 from pg_database where datname = ${db}`;
-      if (!exists) {
-        say('postgres', `creating database ${db}`);
-        await sql.unsafe(`create database ${db} owner catalog`);
-      }
-    }
+    // The event store, FerretDB's storage, and `npm test`'s event store (see `testData`).
+    for (const db of ['catalog', 'ferretdb', testData.database]) await createDatabase(sql, db);
   } finally {
     await sql.end();
   }
@@ -48,6 +54,34 @@ async function bootstrap(): Promise<void> {
     await ensureFerretdbIdIndexes(ferretdb);
   } finally {
     await ferretdb.end();
+  }
+}
+
+/**
+ * `npm test`'s database, empty: dropped and created again, so that test runs do not pile up data.
+ * Returns false, and leaves it as it is, when another session is connected to it (a second test run,
+ * or a test's service left over from an interrupted one): nothing is ever terminated. Only ever
+ * touches `testData.database`, never `catalog` or `ferretdb`.
+ */
+export async function recreateTestDatabase(): Promise<boolean> {
+  const name = testData.database;
+  if (!/^[a-z0-9_]+_test$/.test(name)) throw new StackError('postgres', `${name} is not a test database's name`);
+  const sql = superuser('postgres');
+  try {
+    try {
+      await sql.unsafe(`drop database if exists ${name}`);
+    } catch (error) {
+      // 55006 object_in_use: "database is being accessed by other users".
+      if ((error as { code?: string }).code === '55006') {
+        await createDatabase(sql, name);
+        return false;
+      }
+      throw error;
+    }
+    await createDatabase(sql, name);
+    return true;
+  } finally {
+    await sql.end();
   }
 }
 

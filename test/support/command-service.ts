@@ -2,12 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { repoRoot, urls } from '../../scripts/stack/paths.ts';
+import { repoRoot } from '../../scripts/stack/paths.ts';
+import { brokers, databaseUrl, eventTopic } from './env.ts';
 
 /**
  * The command service as a child process, for integration tests: `node --import tsx
- * src/command-service.ts` on a free port with its own bearer token, against the stack's PostgreSQL
- * and Kafka (or DATABASE_URL / KAFKA_BROKERS from the environment, which `npm test` sets).
+ * src/command-service.ts` on a free port with its own bearer token, against the tests' own database
+ * and topic on the stack's PostgreSQL and Kafka (`env.ts`: DATABASE_URL, KAFKA_BROKERS and
+ * KAFKA_TOPIC from the environment, which `npm test` sets, or the same test names).
  *
  * Every process started here is remembered: `stopAll()` (call it in `after`) stops what is still
  * running, and a process `exit` hook SIGKILLs anything left, so a failing test never leaks one.
@@ -156,8 +158,9 @@ export async function startCommandService(options: StartOptions = {}): Promise<C
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      DATABASE_URL: process.env.DATABASE_URL ?? urls.database,
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? urls.brokers,
+      DATABASE_URL: databaseUrl,
+      KAFKA_BROKERS: brokers.join(','),
+      KAFKA_TOPIC: eventTopic,
       HOST: '127.0.0.1',
       COMMAND_PORT: String(port),
       COMMAND_API_TOKENS: token,

@@ -1,13 +1,20 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import postgres from 'postgres';
-import { urls } from '../../scripts/stack/paths.ts';
+import { testData, urls } from '../../scripts/stack/paths.ts';
 
-/** Connections to the local stack that `npm test` started, for integration tests. */
+/**
+ * Connections to the local stack that `npm test` started, for integration tests. They reach the
+ * tests' own data, which `npm test` sets in the environment (`testEnv`) and empties at the start of
+ * each run; run on their own, tests fall back to the same names, never to the stack's `catalog`
+ * database or `product-events` topic.
+ */
 
-export const databaseUrl = process.env.DATABASE_URL ?? urls.database;
-export const mongoUrl = process.env.MONGO_URL ?? urls.mongo;
+export const databaseUrl = process.env.DATABASE_URL ?? urls.testDatabase;
+export const mongoUrl = process.env.MONGO_URL ?? urls.testMongo;
 export const brokers = (process.env.KAFKA_BROKERS ?? urls.brokers).split(',');
+/** The topic the command services the tests start publish to. */
+export const eventTopic = process.env.KAFKA_TOPIC ?? testData.topic;
 
 export const sqlClient = () => postgres(databaseUrl, { max: 4, onnotice: () => {} });
 export const mongoClient = () => new MongoClient(mongoUrl);

@@ -4,7 +4,7 @@ import { eventually, kafkaClient, uniqueName } from './env.ts';
 
 /**
  * What the integration tests compare: a product's stream in the event store, and the records of
- * the `product-events` topic read from the beginning by a fresh consumer group.
+ * the event topic (the tests' own, `eventTopic`) read from the beginning by a fresh consumer group.
  */
 
 export interface StoredRow {

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type CommandService, startCommandService, stopAll } from '../../support/command-service.ts';
-import { sqlClient } from '../../support/env.ts';
+import { eventTopic, sqlClient } from '../../support/env.ts';
 import { assertContiguous, assertTopicMatchesStore, readTopicUntil, storedEvents } from '../../support/event-log.ts';
 import { assertAcknowledgedStored, createProducts, WriteLoad } from '../../support/write-load.ts';
 
 /**
- * The transactional outbox: every committed event reaches `product-events`, keyed by product id,
- * in version order per key, checked by reading the topic from the beginning with a fresh consumer
- * group and comparing with the event store. Also when the command service is SIGKILLed under load.
+ * The transactional outbox: every committed event reaches the event topic (the tests' own,
+ * `eventTopic`), keyed by product id, in version order per key, checked by reading the topic from
+ * the beginning with a fresh consumer group and comparing with the event store. Also when the
+ * command service is SIGKILLed under load.
  */
 
-const topic = process.env.KAFKA_TOPIC ?? 'product-events';
+const topic = eventTopic;
 const sql = sqlClient();
 let svc: CommandService;
 

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { kafkaNode } from '../../../scripts/stack/kafka.ts';
 import { kafkaNodes } from '../../../scripts/stack/paths.ts';
 import { type CommandService, startCommandService, stopAll } from '../../support/command-service.ts';
-import { eventually, kafkaClient, sqlClient, uniqueName } from '../../support/env.ts';
+import { eventTopic, eventually, kafkaClient, sqlClient, uniqueName } from '../../support/env.ts';
 import { assertContiguous, assertTopicMatchesStore, readTopicUntil, storedEvents } from '../../support/event-log.ts';
 import { assertAcknowledgedStored, createProducts, WriteLoad } from '../../support/write-load.ts';
 
@@ -14,7 +14,7 @@ import { assertAcknowledgedStored, createProducts, WriteLoad } from '../../suppo
  * The brokers are started again in `after`, whatever happened.
  */
 
-const topic = process.env.KAFKA_TOPIC ?? 'product-events';
+const topic = eventTopic;
 const brokers = Array.from({ length: kafkaNodes }, (_, i) => kafkaNode(i + 1));
 const sql = sqlClient();
 let svc: CommandService;
