@@ -97,7 +97,7 @@ export async function readAll(sql: Sql, after: LogCursor, limit: number): Promis
     from events
     where (transaction_id, position) > (${after.transactionId}::xid8, ${after.position})
       and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-    order by transaction_id, position
+    order by events.transaction_id, events.position
     limit ${limit}`;
   return rows.map((row) => ({ ...toStoredEvent(row), transactionId: row.transaction_id }));
 }

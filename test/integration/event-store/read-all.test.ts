@@ -61,3 +61,25 @@ test('an event that commits after a higher position was read is still read, in c
     younger.release();
   }
 });
+
+test('the whole log comes in numeric (transaction id, position) order, page after page, none skipped', async () => {
+  const [{ n } = { n: 0 }] = await sql`
+    select count(*)::int as n from events where transaction_id < pg_snapshot_xmin(pg_current_snapshot())`;
+  const read: LoggedEvent[] = [];
+  let cursor: LogCursor = { transactionId: '0', position: 0 };
+  for (;;) {
+    const page = await readAll(sql, cursor, 5000);
+    read.push(...page);
+    const last = page.at(-1);
+    if (!last || page.length < 5000) break;
+    cursor = { transactionId: last.transactionId, position: last.position };
+  }
+  assert.ok(read.length >= (n as number), `read ${read.length} of the ${n} events visible before reading`);
+  for (let i = 1; i < read.length; i++) {
+    const [a, b] = [read[i - 1] as LoggedEvent, read[i] as LoggedEvent];
+    const ordered =
+      BigInt(a.transactionId) < BigInt(b.transactionId) ||
+      (a.transactionId === b.transactionId && a.position < b.position);
+    assert.ok(ordered, `(${a.transactionId}, ${a.position}) comes before (${b.transactionId}, ${b.position})`);
+  }
+});
