@@ -102,15 +102,19 @@ export interface CpuTotals {
   catchUpSeconds?: number;
 }
 
-/** Turns a measurement's ticks into milliseconds per answered request; groups never seen are left out. */
+/**
+ * Turns a measurement's ticks into milliseconds per answered request; groups never seen are left
+ * out. Without a single answer there is no per-request figure, only undefined.
+ */
 export function cpuUsage(
   groups: readonly CpuGroup[],
   totals: CpuTotals,
   requests: number,
   ticksPerSecond: number,
-): CpuUsage {
+): CpuUsage | undefined {
+  if (requests <= 0) return undefined;
   const ms = (ticks: number) => (ticks * 1000) / ticksPerSecond;
-  const per = (value: number) => value / Math.max(1, requests);
+  const per = (value: number) => value / requests;
   const processes: ProcessCpu[] = [];
   for (const group of groups) {
     const all = totals.total.get(group.name);
@@ -272,7 +276,7 @@ export class CpuRun {
     clearInterval(this.timer);
   }
 
-  async stop(requests: number): Promise<CpuUsage> {
+  async stop(requests: number): Promise<CpuUsage | undefined> {
     this.cancel();
     await this.closingSample();
     const total = this.ledger.totals();

@@ -185,8 +185,13 @@ class Bench {
 
   private async stopCpu(run: CpuRun | undefined, m: Measurement, label: string): Promise<void> {
     if (!run) return;
-    m.cpu = await run.stop(m.requests);
-    log(`${label}: CPU ${describeCpu(m.cpu)}`);
+    const usage = await run.stop(m.requests);
+    if (!usage) {
+      log(`${label}: no answers, so no CPU per request`);
+      return;
+    }
+    m.cpu = usage;
+    log(`${label}: CPU ${describeCpu(usage)}`);
   }
 
   /** A closed-loop run, with CPU sampling over its measured part (not the warm-up). */

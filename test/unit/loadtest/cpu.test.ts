@@ -128,6 +128,7 @@ describe('cpuUsage', () => {
       1000,
       100,
     );
+    assert.ok(usage);
     assert.equal(usage.requests, 1000);
     assert.equal(usage.seconds, 3);
     assert.equal(usage.catchUpSeconds, 1.5);
@@ -143,9 +144,15 @@ describe('cpuUsage', () => {
     assert.ok(Math.abs(usage.pipelineMsPerRequest - 1.22) < 1e-9, String(usage.pipelineMsPerRequest));
   });
 
+  test('gives no figure for a run without answers', () => {
+    const window = ticks({ service: 250 });
+    assert.equal(cpuUsage(groups, { window, total: window, seconds: 2 }, 0, 100), undefined);
+  });
+
   test('has no catch-up fields without a catch-up, and honours the clock tick rate', () => {
     const window = ticks({ service: 250 });
     const usage = cpuUsage(groups, { window, total: window, seconds: 2 }, 500, 250);
+    assert.ok(usage);
     assert.equal(usage.catchUpSeconds, undefined);
     assert.deepEqual(usage.processes, [{ name: 'service', own: true, processes: 1, ms: 1000, msPerRequest: 2 }]);
     assert.equal(usage.ownMsPerRequest, 2);
@@ -177,6 +184,7 @@ describe('CpuRun', () => {
     const run = await CpuRun.start(reader, groups, 60_000);
     await run.lap();
     const usage = await run.stop(10);
+    assert.ok(usage);
     assert.equal(reader.reads, 3);
     const service = usage.processes.find((p) => p.name === 'service');
     assert.equal(service?.ms, 100);
@@ -191,6 +199,7 @@ describe('CpuRun', () => {
   test('without lap() everything is the measured run', async () => {
     const run = await CpuRun.start(fakeReader(10), groups, 60_000);
     const usage = await run.stop(4);
+    assert.ok(usage);
     assert.equal(usage.catchUpSeconds, undefined);
     assert.deepEqual(
       usage.processes.map((p) => [p.name, p.ms]),
@@ -211,6 +220,7 @@ describe('CpuRun', () => {
     const run = await CpuRun.start(reader, groups, 20);
     await new Promise((done) => setTimeout(done, 150));
     const usage = await run.stop(1);
+    assert.ok(usage);
     assert.ok(reads >= 4, `${reads} reads`);
     assert.equal(usage.processes.find((p) => p.name === 'backends')?.ms, 150);
   });
