@@ -1,4 +1,4 @@
-import { connect as tcpConnect } from 'node:net';
+import { type Socket, connect as tcpConnect } from 'node:net';
 import postgres from 'postgres';
 import { loadDatabaseTimeouts } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -46,6 +46,23 @@ export interface SqlOptions {
  *   the transaction back).
  * Do not take a connection out of the pool any other way (e.g. an unwrapped postgres instance).
  *
+ * Connection reset. When a connected socket fails (ECONNRESET: a crashed server, a failover, a
+ * network cut), Node emits 'error' at once and 'close' a loop turn or more later. postgres.js
+ * rejects the statements in flight on 'error' but keeps the connection in its pool until 'close',
+ * and the statements it sends there meanwhile are never settled: its close handler skips them
+ * after an error (the outbox relay's delete and its leader lock's release hung forever that way).
+ * Here postgres.js sees that 'close' as a plain close (`closeWithoutError`), which rejects them,
+ * and a session stops sending on the 'error' itself. (Not with TLS: postgres.js wraps the socket
+ * in one of its own, out of reach. DATABASE_URL needs no TLS on the cluster network and locally.)
+ *
+ * Connection start. With `fetch_types` (needed for array parameters and columns) postgres.js reads
+ * the array types as the first statement of every new connection and drops that promise: a
+ * connection lost during it (a restart, a terminated backend, a reset) is an unhandled rejection
+ * that ends the process (porsager/postgres#1192, #1205, #1223). The types are the same for every
+ * connection, so each `sql` here reads them on its first connection only (`connectSocket` turns
+ * `fetch_types` off once they are known; a session copies them from its pool): the window is
+ * the first connection of a process or worker, not every reconnect.
+ *
  * Unreachable database. postgres.js queues a statement that finds no open connection until a
  * connection attempt succeeds, and spaces the attempts out up to 20 s: under load, requests hung
  * for 15-30 s before failing while PostgreSQL was down. Here a failed connection attempt marks the
@@ -78,7 +95,7 @@ export function createSql(url: string, options: SqlOptions): Sql {
   const begin = guardedBegin(sql.begin, undefined, reachability);
   const reserve = async (): Promise<ReservedSql> => {
     if (reachability.failFast()) throw unreachable();
-    return openSession(url, common, reachability);
+    return openSession(url, common, reachability, sql.options);
   };
   const unsafe = (...args: unknown[]) =>
     reachability.failFast() ? failedQuery(unreachable) : (sql.unsafe as (...a: unknown[]) => unknown)(...args);
@@ -133,28 +150,69 @@ const unreachable = (): Error =>
  * postgres.js makes it for a single host, reporting to `reachability` whether it connected.
  * `once` makes it a session's: a second attempt fails (see `openSession`).
  */
-function connectSocket(reachability: Reachability, once?: Guard) {
+function connectSocket(reachability: Reachability, once?: Guard, typesFrom?: postgres.ParsedOptions) {
   let used = false;
   return (parsed: postgres.ParsedOptions) => {
     if (once) {
       if (used || once.lost) throw connectionLost(once.what);
       used = true;
     }
+    // postgres.js reads `fetch_types` right after this returns, for this connection.
+    if (typesFrom) copyArrayTypes(typesFrom, parsed);
+    if (arrayTypesKnown(parsed)) (parsed as { fetch_types: boolean }).fetch_types = false;
     const host = parsed.host[0] ?? 'localhost';
     const port = parsed.port[0] ?? 5432;
     const socket = parsed.path ? tcpConnect(parsed.path) : tcpConnect(port, host);
     // postgres.js names the address in its connection errors from these.
     Object.assign(socket, { host, port });
+    // A session sends nothing once its connection failed (this runs before postgres.js's handler).
+    if (once) socket.once('error', () => (once.lost = true));
     let connected = false;
     socket.once('connect', () => {
       connected = true;
       reachability.connected();
+      closeWithoutError(socket);
     });
     socket.once('close', () => {
       if (!connected) reachability.failed();
     });
     return socket;
   };
+}
+
+/**
+ * Delivers the 'close' of a connected socket to postgres.js as a close without error. After an
+ * error, postgres.js's close handler leaves the statements it sent between the 'error' (which
+ * rejected those in flight then) and the 'close' unsettled; after a plain close it rejects every
+ * statement still waiting, with CONNECTION_CLOSED.
+ */
+function closeWithoutError(socket: Socket): void {
+  const emit = socket.emit as (this: Socket, event: string | symbol, ...args: unknown[]) => boolean;
+  socket.emit = function (this: Socket, event: string | symbol, ...args: unknown[]) {
+    return event === 'close' ? emit.call(this, event, false) : emit.call(this, event, ...args);
+  } as Socket['emit'];
+}
+
+/** The parts of postgres.js's parsed options that hold what `fetch_types` read. */
+interface TypeTables {
+  parsers: Record<number, unknown>;
+  serializers: Record<number, unknown>;
+  shared: { typeArrayMap: Record<number, number> };
+}
+
+const arrayTypesKnown = (options: postgres.ParsedOptions): boolean =>
+  Object.keys((options as unknown as TypeTables).shared.typeArrayMap).length > 0;
+
+/** Gives `to` the array types `from` has read, with the parsers and serializers built for them. */
+function copyArrayTypes(from: postgres.ParsedOptions, to: postgres.ParsedOptions): void {
+  if (!arrayTypesKnown(from) || arrayTypesKnown(to)) return;
+  const source = from as unknown as TypeTables;
+  const target = to as unknown as TypeTables;
+  for (const [oid, typarray] of Object.entries(source.shared.typeArrayMap)) {
+    target.shared.typeArrayMap[Number(oid)] = typarray;
+    target.parsers[typarray] = source.parsers[typarray];
+    target.serializers[typarray] = source.serializers[typarray];
+  }
 }
 
 function resolveTimeouts(options: SqlOptions): { statementMs: number; lockMs: number } {
@@ -398,6 +456,7 @@ async function openSession(
   url: string,
   options: Partial<postgres.Options<Record<string, postgres.PostgresType>>>,
   reachability: Reachability,
+  pool: postgres.ParsedOptions,
 ): Promise<ReservedSql> {
   const guard: Guard = { lost: false, what: 'this session’s connection is closed; open another' };
   const session = postgres(url, {
@@ -410,7 +469,7 @@ async function openSession(
     },
     // The only way to stop postgres.js from opening a closed connection again is to give it no
     // socket: the second attempt fails and the statement that caused it gets CONNECTION_CLOSED.
-    socket: connectSocket(reachability, guard),
+    socket: connectSocket(reachability, guard, pool),
   } as Partial<postgres.Options<Record<string, postgres.PostgresType>>>);
   try {
     await session`select 1`;

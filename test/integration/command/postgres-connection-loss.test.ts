@@ -166,6 +166,29 @@ describe('begin(): a transaction whose connection dies rejects and sends nothing
   });
 });
 
+describe('array types: read once per pool, not on every new connection', () => {
+  test('array parameters and columns work on new connections and sessions, which read no types', async () => {
+    const sql = sqlFor();
+    const arrays = async (s: Sql) => {
+      const [row] = await s`select ${['a', 'b']}::text[] as texts, array[1, 2]::int4[] as ints`;
+      assert.deepEqual(row?.texts, ['a', 'b']);
+      assert.deepEqual(row?.ints, [1, 2]);
+    };
+    await arrays(sql);
+    await terminate(await backendPid(sql));
+    await arrays(sql);
+    // Every connection after the first skips postgres.js's start-up type query (#1192, #1223).
+    assert.equal(sql.options.fetch_types, false);
+    const session = await sql.reserve();
+    try {
+      await arrays(session);
+      assert.equal(session.options.fetch_types, false, 'the session took the pool’s types');
+    } finally {
+      session.release();
+    }
+  });
+});
+
 describe('timeouts on every connection', () => {
   test('statement_timeout and lock_timeout are set on pooled, reserved and transaction connections', async () => {
     const sql = sqlFor({ statementTimeoutMs: 1500, lockTimeoutMs: 300 });
