@@ -2,7 +2,7 @@ import { workerData } from 'node:worker_threads';
 import { postgresEventStore } from '../infra/event-store/event-store.ts';
 import { uuidv7 } from '../infra/ids.ts';
 import { createLogger } from '../infra/logger.ts';
-import { createSql, isConnectionError, isPgError } from '../infra/postgres.ts';
+import { createSql, isDatabaseUnavailable, isPgError } from '../infra/postgres.ts';
 import { ActorRegistry } from './actor-registry.ts';
 import { GroupCommitter } from './group-commit.ts';
 import { loadProduct } from './load-product.ts';
@@ -43,7 +43,11 @@ const committer = new GroupCommitter((requests) => commitStore.appendBatch(reque
   maxBatch: settings.maxBatch,
   concurrency: settings.commitConcurrency,
   maxQueued: settings.maxQueued,
-  rolledBack: (error) => isPgError(error) && !isConnectionError(error),
+  // A statement the server refused is rolled back and may be split, and so is one that lost a
+  // deadlock (halves take fewer locks); a timeout, a lost connection or a full server is not the
+  // batch's fault, and halves would only wait the same way again.
+  rolledBack: (error) =>
+    isPgError(error) && (error.code === '40P01' || error.code === '40001' || !isDatabaseUnavailable(error)),
 });
 const registry = new ActorRegistry(
   {

@@ -304,6 +304,8 @@ const migrations: { version: number; name: string; sql: string }[] = [
 
 export async function migrate(sql: Sql): Promise<void> {
   await sql.begin(async (tx) => {
+    // An index built over a long event log takes longer than a request's statement timeout.
+    await tx`set local statement_timeout = '30min'`;
     await tx`select pg_advisory_xact_lock(hashtext('cqrs-catalog:migrations'))`;
     await tx`create table if not exists schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())`;
     const applied = new Set((await tx`select version from schema_migrations`).map((r) => r.version as number));
