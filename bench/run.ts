@@ -374,6 +374,7 @@ class Bench {
           step.stock,
           quantity,
           stocks,
+          step.connections,
         );
         this.checks.push(check);
         log(`  ${check.passed ? 'PASS' : 'FAIL'} ${check.name}: ${check.detail}`);

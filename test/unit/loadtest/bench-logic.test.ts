@@ -124,6 +124,17 @@ describe('noOversellCheck', () => {
   test('fails when the stock went below zero', () => {
     assert.equal(noOversellCheck('x', 2, 1, [1, 0, -1]).passed, false);
   });
+
+  test('allows as many unanswered reservations as the run had connections, and no more', () => {
+    assert.equal(noOversellCheck('x', 10, 1, [9, 8, 6], 1).passed, true);
+    assert.equal(noOversellCheck('x', 10, 1, [9, 8, 5], 1).passed, false);
+    assert.equal(noOversellCheck('x', 10, 1, [9, 8, 6]).passed, false);
+  });
+
+  test('fails when fewer units are gone than the successes took', () => {
+    assert.equal(noOversellCheck('x', 10, 1, [9, 9, 8], 4).passed, false);
+    assert.equal(noOversellCheck('x', 10, 2, [9, 8], 4).passed, false);
+  });
 });
 
 describe('exhaustionCheck', () => {
