@@ -9,6 +9,7 @@ import { readPointer } from '../src/projections/generations.ts';
 import { viewCollections } from '../src/projections/view-store.ts';
 import { catalogStats, readShards } from '../src/projections/views/catalog-stats/query.ts';
 import { toProductView } from '../src/projections/views/products/view.ts';
+import { urls } from './stack/paths.ts';
 
 /**
  * `npm run verify`: folds every stream of the event store with the domain's evolve and compares the
@@ -23,7 +24,8 @@ const PAGE = 5_000;
 const SHOWN = 50;
 
 async function main(): Promise<number> {
-  const config = loadConfig(querySettings);
+  // The local stack's own servers unless the environment names others (its ports can be moved).
+  const config = loadConfig(querySettings, { DATABASE_URL: urls.database, MONGO_URL: urls.mongo, ...process.env });
   const logger = createLogger('verify', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const sql = createSql(config.DATABASE_URL, { max: 2, logger, applicationName: 'verify' });
   const mongo = createMongo(config.MONGO_URL, { logger, appName: 'verify', maxPoolSize: 4 });
