@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { GroupCommitter } from '../../../src/actors/group-commit.ts';
-import type { Envelope } from '../../../src/domain/envelope.ts';
 import type { AppendRequest } from '../../../src/infra/event-store/append.ts';
 import { postgresEventStore } from '../../../src/infra/event-store/event-store.ts';
 import { purgeIdempotencyKeys } from '../../../src/infra/event-store/idempotency.ts';
 import { migrate } from '../../../src/infra/event-store/migrations.ts';
-import { uuidv7 } from '../../../src/infra/ids.ts';
 import { isConnectionError, isPgError } from '../../../src/infra/postgres.ts';
 import { type CommandService, startCommandService, stopAll } from '../../support/command-service.ts';
 import { sqlClient, uniqueName } from '../../support/env.ts';
+import { productCreated } from '../../support/envelopes.ts';
 
 /**
  * One bad command never fails another that shares its group commit: at the HTTP edge (a string
@@ -59,18 +58,7 @@ test('an unstorable name among 100 concurrent creates is a 422, and the other 99
   assert.equal(row?.n, 98);
 });
 
-function created(id: string, name: string): Envelope {
-  return {
-    eventId: uuidv7(),
-    type: 'ProductCreated',
-    aggregateId: id,
-    version: 1,
-    occurredAt: new Date().toISOString(),
-    schemaVersion: 1,
-    data: { sku: uniqueName('iso'), name, description: '', price: { amount: 1, currency: 'EUR' }, stock: 1 },
-    metadata: { commandId: randomUUID(), correlationId: 'batch-isolation', causationId: 'batch-isolation' },
-  };
-}
+const created = (id: string, name: string) => productCreated(id, uniqueName('iso'), name, 'batch-isolation');
 
 test('a batch PostgreSQL rejects as a whole is split until the culprit fails alone; the rest commit', async () => {
   const store = postgresEventStore(sql);

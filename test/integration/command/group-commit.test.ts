@@ -4,8 +4,8 @@ import { after, before, test } from 'node:test';
 import type { Envelope } from '../../../src/domain/envelope.ts';
 import { type AppendRequest, appendBatch } from '../../../src/infra/event-store/append.ts';
 import { migrate } from '../../../src/infra/event-store/migrations.ts';
-import { uuidv7 } from '../../../src/infra/ids.ts';
 import { sqlClient, uniqueName } from '../../support/env.ts';
+import { productCreated } from '../../support/envelopes.ts';
 import { eventCount } from '../../support/event-log.ts';
 
 /**
@@ -18,16 +18,7 @@ const sql = sqlClient();
 before(() => migrate(sql));
 after(() => sql.end({ timeout: 5 }));
 
-const created = (id: string, sku: string): Envelope => ({
-  eventId: uuidv7(),
-  type: 'ProductCreated',
-  aggregateId: id,
-  version: 1,
-  occurredAt: new Date().toISOString(),
-  schemaVersion: 1,
-  data: { sku, name: 'Batch', description: '', price: { amount: 100, currency: 'EUR' }, stock: 5 },
-  metadata: { commandId: randomUUID(), correlationId: 'group-commit-test', causationId: 'group-commit-test' },
-});
+const created = (id: string, sku: string): Envelope => productCreated(id, sku, 'Batch', 'group-commit-test');
 
 const restocked = (id: string, version: number, key: string): Envelope => ({
   ...created(id, ''),
