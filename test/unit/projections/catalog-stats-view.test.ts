@@ -74,4 +74,16 @@ describe('catalog stats', () => {
     assert.equal(snapshotWatermark([shard(0, 5000), shard(1, 3000), shard(2, 9000)]).getTime(), 3000);
     assert.equal(snapshotWatermark([]).getTime(), 0);
   });
+
+  test('sums past 2^53 minor units are exact and the same in any order', () => {
+    const terms = [2 ** 53, 1, 1].map((value) => ({
+      ...emptyStats(),
+      activeProducts: 1,
+      inventoryValue: { EUR: value },
+    }));
+    // Doubles added left to right give 2^53 (each +1 rounds away); the exact sum is 2^53 + 2.
+    assert.equal(sumShards(terms).inventoryValue.EUR, 2 ** 53 + 2);
+    assert.equal(sumShards([...terms].reverse()).inventoryValue.EUR, 2 ** 53 + 2);
+    assert.equal(sumShards(terms).activeProducts, 3);
+  });
 });

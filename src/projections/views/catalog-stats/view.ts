@@ -82,11 +82,36 @@ export function addStats(a: CatalogStats, b: CatalogStats, sign: 1 | -1 = 1): Ca
 export const applyChange = (stats: CatalogStats, before: Counted | null, after: Counted | null): CatalogStats =>
   addStats(addStats(stats, contribution(after)), contribution(before), -1);
 
-export const sumShards = (shards: Iterable<CatalogStats>): CatalogStats => {
-  let total = emptyStats();
-  for (const shard of shards) total = addStats(total, shard);
-  return total;
-};
+/**
+ * Totals of many: counts and stock units summed exactly (as BigInt) and rounded once. A running sum
+ * of doubles depends on the order of its terms once it passes 2^53 (an inventory value of about
+ * 90 trillion in a currency with cents), and the shards' order is not the products' order that
+ * `verify` sums in; an exact sum of the same terms is the same in any order.
+ */
+export function sumStats(items: Iterable<CatalogStats>): CatalogStats {
+  let active = 0n;
+  let discontinued = 0n;
+  let stock = 0n;
+  const values = new Map<string, bigint>();
+  for (const item of items) {
+    active += BigInt(item.activeProducts);
+    discontinued += BigInt(item.discontinuedProducts);
+    stock += BigInt(item.stockUnits);
+    for (const [currency, value] of Object.entries(item.inventoryValue)) {
+      values.set(currency, (values.get(currency) ?? 0n) + BigInt(value));
+    }
+  }
+  const inventoryValue: Record<string, number> = {};
+  for (const [currency, value] of values) if (value !== 0n) inventoryValue[currency] = Number(value);
+  return {
+    activeProducts: Number(active),
+    discontinuedProducts: Number(discontinued),
+    stockUnits: Number(stock),
+    inventoryValue,
+  };
+}
+
+export const sumShards = (shards: Iterable<CatalogStats>): CatalogStats => sumStats(shards);
 
 export const countersOf = (shard: StatsShard): CatalogStats => ({
   activeProducts: shard.activeProducts,
