@@ -49,6 +49,9 @@ interface LoadedState {
 
 export type ActorStatus = 'starting' | 'running' | 'paused' | 'stopped';
 
+/** How often a batch in progress offers kafkajs a heartbeat (see `PartitionActor.handle`). */
+const KEEP_ALIVE_MS = 1_000;
+
 export interface ActorProgress {
   partition: number;
   status: ActorStatus;
@@ -94,15 +97,37 @@ export class PartitionActor {
     this.mailbox = predecessorStopped;
     this.log = deps.logger.child({ partition, runtime: options.runtime });
     this.labels = { runtime: options.runtime, partition: String(partition) };
+    // One idle tick in the mailbox at a time: when a tick's write takes longer than the interval (a
+    // slow MongoDB), queued ticks would pile up ahead of every batch and starve the partition.
+    let tickQueued = false;
     this.idleTimer = setInterval(() => {
-      this.exclusive(() => this.idle()).catch((error: unknown) => this.log.warn({ err: error }, 'idle tick failed'));
+      if (tickQueued) return;
+      tickQueued = true;
+      this.exclusive(() => this.idle())
+        .catch((error: unknown) => this.log.warn({ err: error }, 'idle tick failed'))
+        .finally(() => {
+          tickQueued = false;
+        });
     }, options.watermarkIntervalMs);
     this.idleTimer.unref();
   }
 
-  /** kafkajs `eachBatch` for this partition. */
+  /**
+   * kafkajs `eachBatch` for this partition. kafkajs heartbeats only between batches (and when asked),
+   * and its fetcher for a broker waits until every batch it handed out is done: with every partition
+   * busy longer than the session timeout (a first load of whole partitions from FerretDB under load,
+   * after a rebuild's switch or a restart; slow writes), the coordinator dropped the member, every
+   * commit failed with UNKNOWN_MEMBER_ID, and the group rejoined and loaded again without end. So a
+   * batch keeps the session alive while it is in this actor's hands, mailbox wait included; kafkajs
+   * sends a heartbeat only once its interval has passed.
+   */
   handle(payload: EachBatchPayload): Promise<void> {
-    return this.exclusive(() => this.process(payload));
+    const keepAlive = setInterval(() => {
+      payload.heartbeat().catch(() => {
+        // A rebalance under way: the batch finishes, then kafkajs rejoins.
+      });
+    }, KEEP_ALIVE_MS);
+    return this.exclusive(() => this.process(payload)).finally(() => clearInterval(keepAlive));
   }
 
   async stop(): Promise<void> {

@@ -2,11 +2,13 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP proxy the test can cut and restore, to take MongoDB away from one query service without
- * touching the shared server.
+ * touching the shared server, or slow its answers down.
  */
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** How late MongoDB's answers arrive; set it once, from 0 (a smaller delay later could reorder). */
+  delayMs = 0;
 
   constructor(
     readonly port: number,
@@ -24,7 +26,16 @@ export class TcpProxy {
           upstream.destroy();
         });
       }
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
+      // Answers reach the client `delayMs` late (the same delay for each, so in order).
+      upstream.on('data', (chunk: Buffer) => {
+        if (this.delayMs <= 0) client.write(chunk);
+        else setTimeout(() => client.write(chunk), this.delayMs);
+      });
+      upstream.on('end', () => {
+        if (this.delayMs <= 0) client.end();
+        else setTimeout(() => client.end(), this.delayMs);
+      });
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
     this.server = server;
