@@ -4,40 +4,52 @@ import { createKafka, createProducer } from '../src/infra/kafka.ts';
 import { createLogger } from '../src/infra/logger.ts';
 import { createRegistry } from '../src/infra/metrics.ts';
 import { createMongo, viewsDb } from '../src/infra/mongo.ts';
+import { createSql } from '../src/infra/postgres.ts';
 import { DeadLetterSink } from '../src/projections/dead-letters.ts';
 import { createProjectionMetrics } from '../src/projections/metrics.ts';
-import { beginRebuild, type RebuildProgress } from '../src/projections/rebuild.ts';
+import { beginRebuild, progressLine } from '../src/projections/rebuild.ts';
 import { ensureTopics } from '../src/projections/topics.ts';
 
 /**
- * `npm run rebuild`: replays the topic from its start into a new generation of every view, then
- * switches reads and the running query services to it. Reads keep using the current views meanwhile.
+ * `npm run rebuild`: rebuilds every view from the event store (DATABASE_URL) into a new generation,
+ * hands over to the topic from the offsets recorded before the read, then switches reads and the
+ * running query services to it. Reads keep using the current views meanwhile. Prints a progress line
+ * a second (events read per second, % of the log, products written, ETA of the phase) and, last,
+ * the events, products and rate from the start to the switch.
  */
 
 const WATERMARK_INTERVAL_MS = 1_000;
-
-function line(progress: RebuildProgress): string {
-  const target = progress.partitions.reduce((sum, p) => sum + p.target, 0);
-  const percent = target === 0 ? 100 : Math.floor((100 * progress.consumed) / target);
-  return `rebuild g${progress.generation}: ${progress.phase} ${progress.consumed}/${target} records (${percent}%), ${progress.eventsPerSecond} events/s`;
-}
+const PRINT_INTERVAL_MS = 1_000;
+const STATEMENT_TIMEOUT_MS = 120_000;
 
 async function main(): Promise<number> {
   const config = loadConfig(querySettings);
   const logger = createLogger('rebuild', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const mongo = createMongo(config.MONGO_URL, { logger, appName: 'rebuild', maxPoolSize: config.MONGO_POOL_SIZE });
+  const sql = createSql(config.DATABASE_URL, {
+    max: 2,
+    logger,
+    applicationName: 'rebuild',
+    statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+    lockTimeoutMs: STATEMENT_TIMEOUT_MS,
+  });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'rebuild', logger });
   const admin = kafka.admin();
   const producer = createProducer(kafka);
   await Promise.all([mongo.connect(), admin.connect(), producer.connect()]);
   try {
-    const partitions = await ensureTopics(admin, {
-      topic: config.KAFKA_TOPIC,
-      deadLetterTopic: config.KAFKA_DEAD_LETTER_TOPIC,
-      partitions: config.KAFKA_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-    });
+    const partitions = await ensureTopics(
+      admin,
+      {
+        topic: config.KAFKA_TOPIC,
+        deadLetterTopic: config.KAFKA_DEAD_LETTER_TOPIC,
+        partitions: config.KAFKA_PARTITIONS,
+        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      },
+      logger,
+    );
     let printed = 0;
+    let lastPhase = '';
     const handle = await beginRebuild(
       {
         topic: config.KAFKA_TOPIC,
@@ -52,6 +64,7 @@ async function main(): Promise<number> {
       {
         kafka,
         admin,
+        sql,
         db: viewsDb(mongo),
         gate: new Bulkhead('mongodb writes', config.MONGO_MAX_WRITES),
         deadLetters: new DeadLetterSink(producer, config.KAFKA_DEAD_LETTER_TOPIC),
@@ -59,19 +72,22 @@ async function main(): Promise<number> {
         logger,
       },
       (progress) => {
-        if (progress.phase !== 'catching-up' || Date.now() - printed >= 1000) {
-          printed = Date.now();
-          console.log(line(progress));
-        }
+        // Every phase change, then at most once a second; the last line (done or failed) comes from below.
+        if (progress.phase === 'done' || progress.phase === 'failed') return;
+        if (progress.phase === lastPhase && Date.now() - printed < PRINT_INTERVAL_MS) return;
+        printed = Date.now();
+        lastPhase = progress.phase;
+        console.log(progressLine(progress));
       },
     );
     const done = await handle.finished;
-    console.log(`rebuild g${done.generation}: views switched after ${done.consumed} records`);
+    console.log(progressLine(done));
     return 0;
   } finally {
     await producer.disconnect();
     await admin.disconnect();
     await mongo.close();
+    await sql.end();
   }
 }
 

@@ -7,6 +7,7 @@ import { createKafka, createProducer } from './infra/kafka.ts';
 import { createLogger } from './infra/logger.ts';
 import { createRegistry } from './infra/metrics.ts';
 import { createMongo, pingMongo, viewsDb } from './infra/mongo.ts';
+import { createSql } from './infra/postgres.ts';
 import { DeadLetterSink } from './projections/dead-letters.ts';
 import { GenerationWatcher } from './projections/generations.ts';
 import { LiveProjections, type ProjectionSettings } from './projections/live-projections.ts';
@@ -22,6 +23,8 @@ const GENERATION_POLL_MS = 1_000;
 const WATERMARK_INTERVAL_MS = 1_000;
 /** Re-read interval of a read-your-writes wait when no local announcement comes. */
 const FALLBACK_POLL_MS = 250;
+/** A rebuild reads the event store a page at a time; no page should take nearly this long. */
+const REBUILD_STATEMENT_TIMEOUT_MS = 120_000;
 
 const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([
@@ -45,12 +48,16 @@ async function main(): Promise<void> {
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'query-service', logger });
   const admin = kafka.admin();
   await admin.connect();
-  const partitions = await ensureTopics(admin, {
-    topic: config.KAFKA_TOPIC,
-    deadLetterTopic: config.KAFKA_DEAD_LETTER_TOPIC,
-    partitions: config.KAFKA_PARTITIONS,
-    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-  });
+  const partitions = await ensureTopics(
+    admin,
+    {
+      topic: config.KAFKA_TOPIC,
+      deadLetterTopic: config.KAFKA_DEAD_LETTER_TOPIC,
+      partitions: config.KAFKA_PARTITIONS,
+      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    },
+    logger,
+  );
   const producer = createProducer(kafka);
   await producer.connect();
 
@@ -80,6 +87,14 @@ async function main(): Promise<void> {
     metrics,
     logger,
   };
+  // The event store, read only by rebuilds (connections open on first use: serving never needs it).
+  const eventStore = createSql(config.DATABASE_URL, {
+    max: 2,
+    logger,
+    applicationName: 'query-service-rebuild',
+    statementTimeoutMs: REBUILD_STATEMENT_TIMEOUT_MS,
+    lockTimeoutMs: REBUILD_STATEMENT_TIMEOUT_MS,
+  });
   const live = new LiveProjections(settings, { ...projectionDeps, hub, watcher }, fatal);
   const reader = new ViewReader(db, watcher, {
     versionTtlMs: settings.versionTtlMs,
@@ -111,7 +126,7 @@ async function main(): Promise<void> {
     },
     admin: {
       tokens: splitList(config.ADMIN_API_TOKENS),
-      rebuild: new RebuildJob(settings, { ...projectionDeps, admin }),
+      rebuild: new RebuildJob(settings, { ...projectionDeps, admin, sql: eventStore }),
     },
   });
   const server = await listen(app, config.HOST, config.QUERY_PORT, logger);
@@ -124,6 +139,7 @@ async function main(): Promise<void> {
     await producer.disconnect();
     await admin.disconnect();
     await mongo.close();
+    await eventStore.end();
   });
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { ensureTopics as ensureEventTopics, minInsyncReplicasFor } from '../../src/projections/topics.ts';
 import type { Component } from './component.ts';
 import { cacheDir, kafkaNodes, kafkaVersion, logFile, ports, repoRoot, stateDir, urls } from './paths.ts';
 import { run, runningPid, startDaemon, stopDaemon } from './processes.ts';
@@ -18,7 +19,7 @@ import { ensureJavaInstalled, ensureMavenInstalled } from './system.ts';
 const libsDir = join(cacheDir, `kafka-${kafkaVersion}`, 'libs');
 const root = join(stateDir, 'kafka');
 const replication = kafkaNodes >= 3 ? 3 : 1;
-const minIsr = kafkaNodes >= 3 ? 2 : 1;
+const minIsr = minInsyncReplicasFor(replication);
 
 const brokerPort = (node: number) => ports.kafka + node - 1;
 const controllerPort = (node: number) => ports.kafka + 100 + node - 1;
@@ -64,6 +65,8 @@ auto.create.topics.enable=false
 group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
+# The default for topics that set none; the event topics keep their events forever (their own
+# retention.ms=-1 and retention.bytes=-1, from src/projections/topics.ts).
 log.retention.hours=168
 `;
 }
@@ -206,7 +209,11 @@ export async function waitForKafka(): Promise<void> {
   }
 }
 
-/** Creates the event topic and its dead-letter topic if missing. */
+/**
+ * Creates the event topic and its dead-letter topic if missing, and brings an existing one's
+ * configuration to the project's one definition of them (`src/projections/topics.ts`: the event
+ * topic keeps its events forever, whatever the brokers' `log.retention.hours` says).
+ */
 export async function ensureTopics(partitions: number): Promise<void> {
   const client = new Kafka({
     clientId: 'stack-topics',
@@ -215,25 +222,24 @@ export async function ensureTopics(partitions: number): Promise<void> {
   }).admin();
   await client.connect();
   try {
-    const existing = new Set(await client.listTopics());
-    const topics = [
-      { topic: process.env.KAFKA_TOPIC ?? 'product-events', numPartitions: partitions },
-      { topic: process.env.KAFKA_DEAD_LETTER_TOPIC ?? 'product-events.dlq', numPartitions: 3 },
-    ].filter(({ topic }) => !existing.has(topic));
-    if (topics.length > 0) {
-      say('kafka', `creating topics ${topics.map((t) => `${t.topic} (${t.numPartitions} partitions)`).join(', ')}`);
-      await client.createTopics({
-        waitForLeaders: true,
-        topics: topics.map((t) => ({
-          ...t,
-          replicationFactor: replication,
-          configEntries: [{ name: 'min.insync.replicas', value: String(minIsr) }],
-        })),
-      });
-    }
+    await ensureEventTopics(
+      client,
+      {
+        topic: process.env.KAFKA_TOPIC ?? 'product-events',
+        deadLetterTopic: process.env.KAFKA_DEAD_LETTER_TOPIC ?? 'product-events.dlq',
+        partitions,
+        replicationFactor: replication,
+      },
+      {
+        info: (details, message) => say('kafka', `${message} ${JSON.stringify(details)}`),
+        warn: (details, message) => say('kafka', `${message} ${JSON.stringify(details, errorText)}`),
+      },
+    );
   } finally {
     await client.disconnect();
   }
 }
+
+const errorText = (_key: string, value: unknown): unknown => (value instanceof Error ? value.message : value);
 
 export const kafkaReplication = replication;

@@ -8,7 +8,7 @@ import type { ProjectionMetrics } from './metrics.ts';
 import type { ActorProgress } from './partition-actor.ts';
 import type { ProgressHub } from './progress-hub.ts';
 import { ProjectionRuntime } from './runtime.ts';
-import { ensureShards, ensureViewCollections, ViewStore } from './view-store.ts';
+import { ensureShards, ensureViewCollections, type PartitionSnapshot, ViewStore } from './view-store.ts';
 import type { PartitionCatalog } from './views/products/memory-list.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
@@ -33,11 +33,13 @@ export interface ProjectionDeps {
 }
 
 /**
- * A rebuild reads a backlog, where larger chunks pay off: a product changed many times within one
- * chunk is written once, and on FerretDB every product write scans its collection.
+ * A rebuild's catch-up (the topic from the handover offsets, see rebuild.ts) is the only member of its
+ * group, so a long session costs no failover time. Its actors start from the documents the rebuild
+ * holds in memory and apply the tail of the topic with the live chunk size. (On the local stack under
+ * load, actors that loaded their whole partition back from FerretDB and applied 5,000-record chunks
+ * of single-document replaces saw every commit fail with UNKNOWN_MEMBER_ID and rejoined without end.)
  */
-const REBUILD_MIN_BATCH = 5_000;
-const REBUILD_FETCH_BYTES = 16 * 1024 * 1024;
+const CATCH_UP_MIN_SESSION_TIMEOUT_MS = 120_000;
 
 /** Builds the runtime that projects the topic into one generation's collections. */
 export async function runtimeFor(
@@ -46,6 +48,8 @@ export async function runtimeFor(
   settings: ProjectionSettings,
   deps: ProjectionDeps & { hub: ProgressHub },
   onFatal: (error: Error) => void,
+  /** Partitions whose documents are known without reading MongoDB (see `ViewStore`). */
+  seeds?: Map<number, PartitionSnapshot>,
 ): Promise<ProjectionRuntime> {
   const views = await ensureViewCollections(deps.db, generation);
   await ensureShards(views, settings.partitions);
@@ -56,16 +60,19 @@ export async function runtimeFor(
       runtime: mode,
       topic: settings.topic,
       groupId,
-      batchSize: mode === 'rebuild' ? Math.max(settings.batchSize, REBUILD_MIN_BATCH) : settings.batchSize,
-      maxBytesPerPartition: mode === 'rebuild' ? REBUILD_FETCH_BYTES : undefined,
+      batchSize: settings.batchSize,
+      maxBytesPerPartition: undefined,
       cacheSize: settings.cacheSize,
       keepVersions: mode === 'live',
       versionTtlMs: settings.versionTtlMs,
       watermarkIntervalMs: settings.watermarkIntervalMs,
-      sessionTimeoutMs: settings.sessionTimeoutMs,
+      sessionTimeoutMs:
+        mode === 'rebuild'
+          ? Math.max(settings.sessionTimeoutMs, CATCH_UP_MIN_SESSION_TIMEOUT_MS)
+          : settings.sessionTimeoutMs,
     },
     {
-      store: new ViewStore(views, deps.gate),
+      store: new ViewStore(views, deps.gate, seeds),
       deadLetters: deps.deadLetters,
       hub: deps.hub,
       metrics: deps.metrics,

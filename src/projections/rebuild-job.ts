@@ -1,15 +1,17 @@
-import type { Admin } from 'kafkajs';
-import type { ProjectionDeps, ProjectionSettings } from './live-projections.ts';
-import { beginRebuild, RebuildInProgressError, type RebuildProgress } from './rebuild.ts';
+import type { ProjectionSettings } from './live-projections.ts';
+import { beginRebuild, type RebuildDeps, RebuildInProgressError, type RebuildProgress } from './rebuild.ts';
 
-/** A rebuild started from the admin API, running in the background of the query service. */
+/**
+ * A rebuild from the event store started from the admin API, running in the background of the query
+ * service (which reads the event store through DATABASE_URL for it).
+ */
 export class RebuildJob {
   progress: RebuildProgress | null = null;
   private running = false;
 
   constructor(
     private readonly settings: ProjectionSettings,
-    private readonly deps: ProjectionDeps & { admin: Admin },
+    private readonly deps: RebuildDeps,
   ) {}
 
   /** Starts a rebuild; resolves with its generation once it holds the lock. */

@@ -1,11 +1,17 @@
 import type { KafkaMessage } from 'kafkajs';
-import { validate } from 'superstruct';
+import { type Struct, validate } from 'superstruct';
 import { type Envelope, EnvelopeHeader } from '../domain/envelope.ts';
 import {
   PRODUCT_EVENT_SCHEMA_VERSION,
   PRODUCT_EVENT_TYPES,
-  ProductEvent,
+  ProductCreated,
+  ProductDetailsUpdated,
+  ProductDiscontinued,
+  type ProductEvent,
   type ProductEventType,
+  ProductPriceChanged,
+  ProductRestocked,
+  StockReserved,
 } from '../domain/product/events.ts';
 
 /** An envelope whose `type` discriminates its `data`. */
@@ -36,12 +42,62 @@ const poison = (message: KafkaMessage, reason: PoisonReason, detail: string): De
 const isKnownType = (type: string): type is ProductEventType =>
   (PRODUCT_EVENT_TYPES as readonly string[]).includes(type);
 
+/** Each event type's schema, so an event is checked against its own rather than a union of all. */
+const EVENT_SCHEMAS: Record<ProductEventType, Struct<unknown, unknown>> = {
+  ProductCreated,
+  ProductPriceChanged,
+  ProductDetailsUpdated,
+  ProductRestocked,
+  StockReserved,
+  ProductDiscontinued,
+} as Record<ProductEventType, Struct<unknown, unknown>>;
+
+export type EnvelopeCheck =
+  | { ok: true; envelope: ProductEnvelope }
+  | { ok: false; reason: Exclude<PoisonReason, 'unparseable'>; detail: string };
+
 /**
- * Turns a Kafka record into an event envelope, or says why it is poison. Besides the schemas, it checks
- * what the projection relies on: the record key is the aggregate id (so the partition, and with it the
- * one writer of the product's documents, is the right one) and a stream starts with ProductCreated at
- * version 1.
+ * Whether a parsed envelope is one the projection can apply, and its `ProductEnvelope` (only the
+ * envelope's own fields) if so. Besides the schemas, it checks what the projection relies on: the
+ * record key is the aggregate id (so the partition, and with it the one writer of the product's
+ * documents, is the right one) and a stream starts with ProductCreated at version 1. A rebuild
+ * checks the events it reads from the event store with it, keyed by their aggregate id, so it
+ * projects exactly what the live projection would.
  */
+export function checkEnvelope(parsed: unknown, key: string | undefined): EnvelopeCheck {
+  const [headerError] = validate(parsed, EnvelopeHeader);
+  if (headerError) return { ok: false, reason: 'invalid-envelope', detail: headerError.message };
+  const envelope = parsed as ProductEnvelope & Record<string, unknown>;
+  if (!isKnownType(envelope.type)) {
+    return { ok: false, reason: 'unknown-type', detail: `unknown event type ${envelope.type}` };
+  }
+  if (envelope.schemaVersion > PRODUCT_EVENT_SCHEMA_VERSION) {
+    return {
+      ok: false,
+      reason: 'unsupported-schema-version',
+      detail: `schema version ${envelope.schemaVersion} is newer than this service`,
+    };
+  }
+  const [eventError] = validate({ type: envelope.type, data: envelope.data }, EVENT_SCHEMAS[envelope.type]);
+  if (eventError) return { ok: false, reason: 'schema-violation', detail: eventError.message };
+  if (key !== envelope.aggregateId) {
+    return {
+      ok: false,
+      reason: 'key-mismatch',
+      detail: `record key ${key ?? 'null'} is not the aggregate id ${envelope.aggregateId}`,
+    };
+  }
+  if ((envelope.type === 'ProductCreated') !== (envelope.version === 1)) {
+    return { ok: false, reason: 'invalid-stream-position', detail: `${envelope.type} at version ${envelope.version}` };
+  }
+  const { eventId, type, aggregateId, version, occurredAt, schemaVersion, data, metadata } = envelope;
+  return {
+    ok: true,
+    envelope: { eventId, type, aggregateId, version, occurredAt, schemaVersion, data, metadata } as ProductEnvelope,
+  };
+}
+
+/** Turns a Kafka record into an event envelope, or says why it is poison (see `checkEnvelope`). */
 export function decodeRecord(message: KafkaMessage): DecodedRecord {
   let parsed: unknown;
   try {
@@ -49,35 +105,8 @@ export function decodeRecord(message: KafkaMessage): DecodedRecord {
   } catch (error) {
     return poison(message, 'unparseable', (error as Error).message);
   }
-  const [headerError] = validate(parsed, EnvelopeHeader);
-  if (headerError) return poison(message, 'invalid-envelope', headerError.message);
-  const envelope = parsed as ProductEnvelope & Record<string, unknown>;
-  if (!isKnownType(envelope.type)) return poison(message, 'unknown-type', `unknown event type ${envelope.type}`);
-  if (envelope.schemaVersion > PRODUCT_EVENT_SCHEMA_VERSION) {
-    return poison(
-      message,
-      'unsupported-schema-version',
-      `schema version ${envelope.schemaVersion} is newer than this service`,
-    );
-  }
-  const [eventError] = validate({ type: envelope.type, data: envelope.data }, ProductEvent);
-  if (eventError) return poison(message, 'schema-violation', eventError.message);
-  const key = message.key?.toString('utf8');
-  if (key !== envelope.aggregateId) {
-    return poison(
-      message,
-      'key-mismatch',
-      `record key ${key ?? 'null'} is not the aggregate id ${envelope.aggregateId}`,
-    );
-  }
-  if ((envelope.type === 'ProductCreated') !== (envelope.version === 1)) {
-    return poison(message, 'invalid-stream-position', `${envelope.type} at version ${envelope.version}`);
-  }
-  const { eventId, type, aggregateId, version, occurredAt, schemaVersion, data, metadata } = envelope;
-  return {
-    kind: 'event',
-    offset: Number(message.offset),
-    message,
-    envelope: { eventId, type, aggregateId, version, occurredAt, schemaVersion, data, metadata } as ProductEnvelope,
-  };
+  const checked = checkEnvelope(parsed, message.key?.toString('utf8'));
+  return checked.ok
+    ? { kind: 'event', offset: Number(message.offset), message, envelope: checked.envelope }
+    : poison(message, checked.reason, checked.detail);
 }

@@ -44,11 +44,25 @@ const INDEXES: { [K in keyof ViewCollectionNames]: Record<string, 1 | -1>[] } = 
 
 /** Creates a generation's collections and indexes, one at a time, before anything writes to them. */
 export async function ensureViewCollections(db: Db, generation: number): Promise<ViewCollections> {
+  await createViewCollections(db, generation, { indexes: true });
+  return viewCollections(db, generation);
+}
+
+/**
+ * Creates a generation's collections that are missing, one at a time, and with `indexes` their
+ * indexes. A rebuild creates the indexes after its bulk inserts: building one over the documents
+ * costs less than keeping it up to date through every insert.
+ */
+export async function createViewCollections(
+  db: Db,
+  generation: number,
+  options: { indexes: boolean },
+): Promise<ViewCollections> {
   const names = viewCollectionNames(generation);
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
   for (const [view, name] of Object.entries(names) as [keyof ViewCollectionNames, string][]) {
     if (!existing.has(name)) await createCollectionOnce(db, name);
-    for (const keys of INDEXES[view]) await db.collection(name).createIndex(keys);
+    if (options.indexes) for (const keys of INDEXES[view]) await db.collection(name).createIndex(keys);
   }
   return viewCollections(db, generation);
 }
@@ -77,9 +91,21 @@ export class ViewStore {
   constructor(
     readonly views: ViewCollections,
     private readonly gate: Bulkhead,
+    /**
+     * What MongoDB holds for some partitions, known without reading it (a rebuild has just written
+     * it): each answers that partition's first load instead of MongoDB. Later loads (after a failed
+     * write, whose outcome is unknown) read MongoDB.
+     */
+    private readonly seeds: Map<number, PartitionSnapshot> = new Map(),
   ) {}
 
   async loadPartition(partition: number, productLimit: number): Promise<PartitionSnapshot> {
+    const seed = this.seeds.get(partition);
+    if (seed) {
+      this.seeds.delete(partition);
+      const complete = seed.complete && seed.products.length <= productLimit;
+      return { ...seed, products: complete ? seed.products : seed.products.slice(0, productLimit), complete };
+    }
     const { products, parked, stats } = this.views;
     const [shard, parkedDocs, docs] = await Promise.all([
       stats.findOne({ _id: shardId(partition) }),

@@ -27,7 +27,10 @@ export function adminAuth(tokens: string[]): MiddlewareHandler {
   };
 }
 
-/** POST /admin/rebuild starts a rebuild in this process; GET /admin/rebuild shows its progress. */
+/**
+ * POST /admin/rebuild starts a rebuild from the event store in this process (see `beginRebuild`);
+ * GET /admin/rebuild shows its progress: phase, events read of those counted, rate, ETA, handover.
+ */
 export function adminRoutes(deps: AdminRoutesDeps): Hono {
   const app = new Hono();
   app.use('/admin/*', adminAuth(deps.tokens));
