@@ -8,7 +8,7 @@ import { createSql } from '../src/infra/postgres.ts';
 import { DeadLetterSink } from '../src/projections/dead-letters.ts';
 import { createProjectionMetrics } from '../src/projections/metrics.ts';
 import { beginRebuild, progressLine } from '../src/projections/rebuild.ts';
-import { ensureTopics } from '../src/projections/topics.ts';
+import { ensureTopics, topicOptionsFrom } from '../src/projections/topics.ts';
 
 /**
  * `npm run rebuild`: rebuilds every view from the event store (DATABASE_URL) into a new generation,
@@ -38,16 +38,7 @@ async function main(): Promise<number> {
   const producer = createProducer(kafka);
   await Promise.all([mongo.connect(), admin.connect(), producer.connect()]);
   try {
-    const partitions = await ensureTopics(
-      admin,
-      {
-        topic: config.KAFKA_TOPIC,
-        deadLetterTopic: config.KAFKA_DEAD_LETTER_TOPIC,
-        partitions: config.KAFKA_PARTITIONS,
-        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-      },
-      logger,
-    );
+    const partitions = await ensureTopics(admin, topicOptionsFrom(config), logger);
     let printed = 0;
     let lastPhase = '';
     const handle = await beginRebuild(

@@ -14,7 +14,7 @@ import { LiveProjections, type ProjectionSettings } from './projections/live-pro
 import { createProjectionMetrics } from './projections/metrics.ts';
 import { ProgressHub } from './projections/progress-hub.ts';
 import { RebuildJob } from './projections/rebuild-job.ts';
-import { ensureTopics } from './projections/topics.ts';
+import { ensureTopics, topicOptionsFrom } from './projections/topics.ts';
 import { ViewReader } from './projections/view-reader.ts';
 
 /** Polling interval of the views generation pointer (FerretDB has no change streams). */
@@ -48,16 +48,7 @@ async function main(): Promise<void> {
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'query-service', logger });
   const admin = kafka.admin();
   await admin.connect();
-  const partitions = await ensureTopics(
-    admin,
-    {
-      topic: config.KAFKA_TOPIC,
-      deadLetterTopic: config.KAFKA_DEAD_LETTER_TOPIC,
-      partitions: config.KAFKA_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-    },
-    logger,
-  );
+  const partitions = await ensureTopics(admin, topicOptionsFrom(config), logger);
   const producer = createProducer(kafka);
   await producer.connect();
 

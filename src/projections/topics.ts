@@ -47,6 +47,19 @@ export interface TopicOptions {
   replicationFactor: number;
 }
 
+/** The topics a service's configuration names, with the shape it creates them in. */
+export const topicOptionsFrom = (config: {
+  KAFKA_TOPIC: string;
+  KAFKA_DEAD_LETTER_TOPIC: string;
+  KAFKA_PARTITIONS: number;
+  KAFKA_REPLICATION_FACTOR: number;
+}): TopicOptions => ({
+  topic: config.KAFKA_TOPIC,
+  deadLetterTopic: config.KAFKA_DEAD_LETTER_TOPIC,
+  partitions: config.KAFKA_PARTITIONS,
+  replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+});
+
 export interface TopicSpec {
   topic: string;
   partitions: number;
