@@ -69,3 +69,11 @@ export function postgresRunAs(): RunAs | undefined {
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
 }
+
+export const chromiumPath = '/usr/bin/chromium';
+
+/** Debian's Chromium for the browser checks: a browser download by an npm install script fails on a closed network. */
+export function ensureChromiumInstalled(): void {
+  if (existsSync(chromiumPath)) return;
+  aptInstall('chromium', ['chromium']);
+}
