@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     versionTtlMs: config.LIST_CURSOR_TTL_SECONDS * 1000,
     watermarkIntervalMs: WATERMARK_INTERVAL_MS,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    staleGapMs: config.PROJECTION_STALE_GAP_SECONDS * 1000,
   };
   const projectionDeps = {
     kafka,

@@ -39,6 +39,8 @@ async function createDatabase(sql: postgres.Sql, name: string): Promise<void> {
   await sql.unsafe(`create database ${name} owner catalog`);
 }
 
+const FERRETDB_STATEMENT_TIMEOUT = '120s';
+
 async function bootstrap(): Promise<void> {
   const sql = superuser('postgres');
   try {
@@ -46,6 +48,13 @@ async function bootstrap(): Promise<void> {
     if (!role) await sql.unsafe(`create role catalog login password 'catalog'`);
     // The event store, FerretDB's storage, and `npm test`'s event store (see `testData`).
     for (const db of ['catalog', 'ferretdb', testData.database]) await createDatabase(sql, db);
+    // FerretDB v1 leaves a query running when its client goes away mid-result (a driver timeout,
+    // a closed pool): the backend waits in ClientWrite for ever, holding one of FerretDB's
+    // connections. Seen on the stack: 50 such scans of a products collection, 35 minutes old, and
+    // FerretDB answered nothing more. A cancel frees them (FerretDB then reuses the connection), so
+    // a statement timeout bounds them; FerretDB's longest real statements (index builds, bulk
+    // inserts of a rebuild) take seconds.
+    await sql.unsafe(`alter database ferretdb set statement_timeout = '${FERRETDB_STATEMENT_TIMEOUT}'`);
   } finally {
     await sql.end();
   }
@@ -63,16 +72,24 @@ async function bootstrap(): Promise<void> {
  * or a test's service left over from an interrupted one): nothing is ever terminated. Only ever
  * touches `testData.database`, never `catalog` or `ferretdb`.
  */
+const DROP_TEST_DATABASE_TIMEOUT_MS = 30_000;
+
 export async function recreateTestDatabase(): Promise<boolean> {
   const name = testData.database;
   if (!/^[a-z0-9_]+_test$/.test(name)) throw new StackError('postgres', `${name} is not a test database's name`);
   const sql = superuser('postgres');
   try {
     try {
+      // DROP DATABASE waits until every backend of the cluster has acknowledged a signal barrier; a
+      // backend stuck writing to a client that stopped reading (FerretDB leaves such queries behind)
+      // never does, and the drop waited for ever (seen: 19 minutes, then killed). Bounded, it is
+      // treated like a database in use.
+      await sql.unsafe(`set statement_timeout = ${DROP_TEST_DATABASE_TIMEOUT_MS}`);
       await sql.unsafe(`drop database if exists ${name}`);
     } catch (error) {
-      // 55006 object_in_use: "database is being accessed by other users".
-      if ((error as { code?: string }).code === '55006') {
+      // 55006 object_in_use: "database is being accessed by other users"; 57014: the timeout above.
+      const code = (error as { code?: string }).code;
+      if (code === '55006' || code === '57014') {
         await createDatabase(sql, name);
         return false;
       }

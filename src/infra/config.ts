@@ -146,6 +146,11 @@ export const querySettings = {
   KAFKA_SESSION_TIMEOUT_MS: setting(int(6000, 300_000), '10000', "how soon a dead member's partitions move"),
   MONGO_MAX_WRITES: setting(int(1, 20), '6', 'MongoDB writes in flight per process (FerretDB: 2 connections each)'),
   MONGO_POOL_SIZE: setting(int(1, 100), '16', 'MongoDB connections per process'),
+  PROJECTION_STALE_GAP_SECONDS: setting(
+    int(1, 86_400),
+    '60',
+    'a parked event (a gap in a product stream) older than this is reported as stale in /projections and metrics',
+  ),
   LIST_CURSOR_TTL_SECONDS: setting(int(10, 86_400), '600', 'list cursor lifetime (superseded versions kept)'),
   LIST_QUERIES_MAX: setting(
     int(1, 100),

@@ -55,6 +55,20 @@ export function isMongoUnavailable(error: unknown): boolean {
   );
 }
 
+/**
+ * True when the server answered and refused the write itself (a constraint, a value it cannot
+ * store): trying the same write again will fail the same way. A server that is shutting down or
+ * stepping down labels its errors retryable; those are not refusals.
+ */
+export function isWriteRefused(error: unknown): boolean {
+  return (
+    error instanceof MongoServerError &&
+    !isMongoUnavailable(error) &&
+    !error.hasErrorLabel('RetryableWriteError') &&
+    !error.hasErrorLabel('TransientTransactionError')
+  );
+}
+
 const MAX_TIME_MS_EXPIRED = 50;
 
 /** True when the server gave up on a query because it ran past its maxTimeMS. */

@@ -34,6 +34,8 @@ export interface ChunkPlan {
   products: ProductDoc[];
   /** Ids of those the view held no document for before the chunk: theirs can be inserted. */
   created: Set<string>;
+  /** For every other product, the version of the document its write replaces (the fence). */
+  replaces: Map<string, number>;
   parkedDeletes: string[];
   /** Parked events left after the chunk, by aggregate. */
   parked: Map<string, ParkedEventDoc[]>;
@@ -61,6 +63,7 @@ export function planChunk(input: ChunkInput): ChunkPlan {
     versionInserts: [],
     products: [],
     created: new Set(),
+    replaces: new Map(),
     parkedDeletes: [],
     parked,
     counts: { applied: 0, duplicates: 0, parked: 0, unparked: 0, deadLettered: 0 },
@@ -155,7 +158,9 @@ export function planChunk(input: ChunkInput): ChunkPlan {
   for (const doc of docs.values()) {
     if (!doc) continue;
     plan.products.push(doc);
-    if (lookup(doc._id) === null) plan.created.add(doc._id);
+    const stored = lookup(doc._id);
+    if (stored === null) plan.created.add(doc._id);
+    else plan.replaces.set(doc._id, stored.version);
   }
   plan.versionInserts = [...versions.values()];
   plan.shard = {

@@ -21,6 +21,7 @@ export interface ProjectionSettings {
   versionTtlMs: number;
   watermarkIntervalMs: number;
   sessionTimeoutMs: number;
+  staleGapMs: number;
 }
 
 export interface ProjectionDeps {
@@ -66,6 +67,7 @@ export async function runtimeFor(
       keepVersions: mode === 'live',
       versionTtlMs: settings.versionTtlMs,
       watermarkIntervalMs: settings.watermarkIntervalMs,
+      staleGapMs: settings.staleGapMs,
       sessionTimeoutMs:
         mode === 'rebuild'
           ? Math.max(settings.sessionTimeoutMs, CATCH_UP_MIN_SESSION_TIMEOUT_MS)

@@ -37,6 +37,24 @@ export function createProjectionMetrics(registry: Registry) {
       labelNames: ['runtime', 'partition'],
       registers,
     }),
+    staleGaps: new Gauge({
+      name: 'projection_stale_parked_events',
+      help: 'Parked events waiting longer than PROJECTION_STALE_GAP_SECONDS, per partition: a gap that may never fill',
+      labelNames: ['runtime', 'partition'],
+      registers,
+    }),
+    oldestParkedAge: new Gauge({
+      name: 'projection_oldest_parked_age_seconds',
+      help: 'How long the longest-waiting parked event has waited, per partition (0: none parked)',
+      labelNames: ['runtime', 'partition'],
+      registers,
+    }),
+    fencedWrites: new Counter({
+      name: 'projection_fenced_writes_total',
+      help: 'Product writes that found another version than planned (another writer moved the product on); the actor reloaded',
+      labelNames: ['runtime'],
+      registers,
+    }),
     lag: new Gauge({
       name: 'projection_partition_lag',
       help: 'Records between the last applied offset and the partition end, as of the last batch',

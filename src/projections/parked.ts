@@ -22,8 +22,24 @@ export function groupParked(docs: Iterable<ParkedEventDoc>): Map<string, ParkedE
   return byAggregate;
 }
 
-export const countParked = (parked: ParkedByAggregate): number => {
+export interface ParkedSummary {
+  count: number;
+  /** When the longest-waiting event was parked; null with nothing parked. */
+  oldestParkedAt: Date | null;
+  /** Parked events waiting longer than the bound: a gap that may never fill. */
+  stale: number;
+}
+
+export function summarizeParked(parked: ParkedByAggregate, now: number, staleAfterMs: number): ParkedSummary {
   let count = 0;
-  for (const list of parked.values()) count += list.length;
-  return count;
-};
+  let stale = 0;
+  let oldest: Date | null = null;
+  for (const list of parked.values()) {
+    for (const doc of list) {
+      count += 1;
+      if (now - doc.parkedAt.getTime() > staleAfterMs) stale += 1;
+      if (oldest === null || doc.parkedAt < oldest) oldest = doc.parkedAt;
+    }
+  }
+  return { count, oldestParkedAt: oldest, stale };
+}

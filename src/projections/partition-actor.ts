@@ -1,14 +1,14 @@
 import type { EachBatchPayload } from 'kafkajs';
 import type { Logger } from '../infra/logger.ts';
-import { isMongoUnavailable } from '../infra/mongo.ts';
+import { isMongoUnavailable, isWriteRefused } from '../infra/mongo.ts';
 import { planChunk } from './chunk-plan.ts';
 import type { DeadLetterSink } from './dead-letters.ts';
 import type { ProjectionMetrics } from './metrics.ts';
-import { countParked, groupParked, type ParkedEventDoc } from './parked.ts';
+import { groupParked, type ParkedEventDoc, summarizeParked } from './parked.ts';
 import { ProductCache } from './product-cache.ts';
 import type { ProgressHub } from './progress-hub.ts';
 import { type DecodedRecord, decodeRecord } from './record.ts';
-import type { ViewStore } from './view-store.ts';
+import { FencedWrite, type ViewStore } from './view-store.ts';
 import { emptyShard, type StatsShard } from './views/catalog-stats/view.ts';
 import type { PartitionCatalog } from './views/products/memory-list.ts';
 import { type ProductVersionDoc, pruneBucketOf } from './views/products/versions.ts';
@@ -25,6 +25,8 @@ export interface ActorOptions {
   versionTtlMs: number;
   /** How often an idle actor advances its watermark. */
   watermarkIntervalMs: number;
+  /** A parked event older than this is reported as a stale gap. */
+  staleGapMs: number;
 }
 
 export interface ActorDeps {
@@ -52,14 +54,30 @@ export type ActorStatus = 'starting' | 'running' | 'paused' | 'stopped';
 /** How often a batch in progress offers kafkajs a heartbeat (see `PartitionActor.handle`). */
 const KEEP_ALIVE_MS = 1_000;
 
+/** A chunk MongoDB refuses this many times in a row is split in two (see `PartitionActor.refused`). */
+const REFUSALS_BEFORE_SPLIT = 2;
+
+/** Retry delay after a refused or fenced write: the next attempt has something new to try at once. */
+const QUICK_RETRY_MS = 100;
+
+/**
+ * How often applied offsets are committed. A commit is a round trip to the group coordinator; waiting
+ * for one after every chunk held the next chunk back. Committing later is safe: what a restart
+ * replays from an older offset, the version guard drops, and the stats shard counts by offset.
+ */
+const COMMIT_INTERVAL_MS = 1_000;
+
 export interface ActorProgress {
   partition: number;
   status: ActorStatus;
   /** Next offset to consume (Kafka's committed offset); null until the actor committed once. */
   committedOffset: number | null;
+  /** Next offset after the last chunk written: ahead of the committed offset by up to a second. */
+  appliedOffset: number | null;
   highWatermark: number | null;
   lastEventAt: string | null;
   pausedReason: string | null;
+  parked: { count: number; oldestParkedAt: string | null; stale: number };
 }
 
 /**
@@ -82,8 +100,23 @@ export class PartitionActor {
   private failures = 0;
   private pausedReason: string | null = null;
   private committedOffset: number | null = null;
+  /** Next offset after the last chunk written; committed at most every COMMIT_INTERVAL_MS. */
+  private appliedOffset: number | null = null;
+  private lastCommitAt = 0;
+  private commitInFlight: Promise<void> | null = null;
+  private commitTo: ((offset: number) => Promise<void>) | undefined;
   private highWatermark: number | null = null;
   private lastPrunedBucket: number | null = null;
+  /** Records per chunk: the batch size, less while a chunk that MongoDB refuses is being bisected. */
+  private chunkLimit: number;
+  /** Consecutive refusals of the chunk that starts at `offset`. */
+  private refusals: { offset: number; count: number } | null = null;
+  /** The last offset of the refused chunk being bisected: past it, chunks are whole again. */
+  private bisectUntil: number | null = null;
+  /** The record found to be refused on its own, with why: it goes to the dead-letter topic. */
+  private unwritable: { offset: number; detail: string } | null = null;
+  /** Stale parked events last reported, so that a lasting gap is logged once, not every tick. */
+  private staleReported = 0;
   private readonly log: Logger;
   private readonly labels: { runtime: string; partition: string };
 
@@ -95,6 +128,7 @@ export class PartitionActor {
     predecessorStopped: Promise<void> = Promise.resolve(),
   ) {
     this.mailbox = predecessorStopped;
+    this.chunkLimit = options.batchSize;
     this.log = deps.logger.child({ partition, runtime: options.runtime });
     this.labels = { runtime: options.runtime, partition: String(partition) };
     // One idle tick in the mailbox at a time: when a tick's write takes longer than the interval (a
@@ -135,22 +169,30 @@ export class PartitionActor {
     clearInterval(this.idleTimer);
     clearTimeout(this.retryTimer);
     await this.mailbox;
+    // A commit still in flight must land before a successor starts, or it could move the group's
+    // offset back behind the successor's.
+    await this.commitInFlight;
     // A partition paused by this actor would stay paused if it came back to this consumer later.
     this.resume?.();
     this.resume = undefined;
     this.deps.metrics.paused.remove(this.labels);
     this.deps.metrics.lag.remove(this.labels);
     this.deps.metrics.parked.remove(this.labels);
+    this.deps.metrics.staleGaps.remove(this.labels);
+    this.deps.metrics.oldestParkedAge.remove(this.labels);
   }
 
   progress(): ActorProgress {
+    const parked = summarizeParked(this.state?.parked ?? new Map(), Date.now(), this.options.staleGapMs);
     return {
       partition: this.partition,
       status: this.status,
       committedOffset: this.committedOffset,
+      appliedOffset: this.appliedOffset,
       highWatermark: this.highWatermark,
       lastEventAt: this.state?.shard.lastEventAt?.toISOString() ?? null,
       pausedReason: this.pausedReason,
+      parked: { ...parked, oldestParkedAt: parked.oldestParkedAt?.toISOString() ?? null },
     };
   }
 
@@ -188,19 +230,59 @@ export class PartitionActor {
     const { batch } = payload;
     if (this.status === 'stopped' || this.status === 'paused') return;
     this.highWatermark = Number(batch.highWatermark);
-    for (let start = 0; start < batch.messages.length; start += this.options.batchSize) {
+    this.commitTo = async (offset) => {
+      await payload.commitOffsetsIfNecessary({
+        topics: [{ topic: batch.topic, partitions: [{ partition: this.partition, offset: String(offset) }] }],
+      });
+    };
+    for (let start = 0; start < batch.messages.length; ) {
       if (!payload.isRunning() || payload.isStale()) return;
-      const records = batch.messages.slice(start, start + this.options.batchSize).map(decodeRecord);
+      const messages = batch.messages.slice(start, start + this.chunkLimit);
+      start += messages.length;
+      const records = messages.map((message) => this.decode(message));
       const lastOffset = await this.applyChunk(records, payload);
       if (lastOffset === null) return;
+      if (this.bisectUntil !== null && lastOffset >= this.bisectUntil) {
+        this.log.info({ offset: lastOffset }, 'past the refused chunk; chunks are whole again');
+        this.bisectUntil = null;
+        this.chunkLimit = this.options.batchSize;
+      }
       payload.resolveOffset(String(lastOffset));
-      await payload.commitOffsetsIfNecessary({
-        topics: [{ topic: batch.topic, partitions: [{ partition: this.partition, offset: String(lastOffset + 1) }] }],
-      });
-      this.committedOffset = lastOffset + 1;
-      this.deps.metrics.lag.set(this.labels, Math.max(0, this.highWatermark - this.committedOffset));
+      this.appliedOffset = lastOffset + 1;
+      this.deps.metrics.lag.set(this.labels, Math.max(0, this.highWatermark - this.appliedOffset));
+      this.commitApplied(false);
       await payload.heartbeat();
     }
+  }
+
+  /**
+   * Commits the applied offset in the background, at most one commit in flight, and without `force` at
+   * most every COMMIT_INTERVAL_MS. A failed commit (a rebalance under way) is retried by the next call;
+   * the new owner replays from the last commit that landed.
+   */
+  private commitApplied(force: boolean): void {
+    const offset = this.appliedOffset;
+    const commitTo = this.commitTo;
+    if (offset === null || !commitTo || this.commitInFlight || offset === this.committedOffset) return;
+    if (!force && Date.now() - this.lastCommitAt < COMMIT_INTERVAL_MS) return;
+    this.lastCommitAt = Date.now();
+    this.commitInFlight = commitTo(offset)
+      .then(
+        () => {
+          this.committedOffset = Math.max(this.committedOffset ?? 0, offset);
+        },
+        (error: unknown) => this.log.warn({ err: error, offset }, 'offset commit failed; the next one carries it'),
+      )
+      .finally(() => {
+        this.commitInFlight = null;
+      });
+  }
+
+  /** A record bisection found MongoDB refuses on its own is poison, whatever it holds. */
+  private decode(message: EachBatchPayload['batch']['messages'][number]): DecodedRecord {
+    const offset = Number(message.offset);
+    if (this.unwritable?.offset !== offset) return decodeRecord(message);
+    return { kind: 'poison', offset, message, reason: 'unwritable', detail: this.unwritable.detail };
   }
 
   /** Plans and writes one chunk; the offset to commit, or null when the partition was paused instead. */
@@ -232,10 +314,38 @@ export class PartitionActor {
       for (const doc of plan.products) hub.notify(doc.id, doc.version);
       this.recordMetrics(plan, state, started);
       this.failures = 0;
+      this.refusals = null;
+      if (this.unwritable !== null && plan.lastOffset >= this.unwritable.offset) this.unwritable = null;
       return plan.lastOffset;
     } catch (error) {
+      if (error instanceof FencedWrite) this.deps.metrics.fencedWrites.inc({ runtime: this.options.runtime });
+      else if (isWriteRefused(error)) this.refused(records, error as Error);
       this.pause(error, payload);
       return null;
+    }
+  }
+
+  /**
+   * MongoDB refused a chunk (a constraint, a value it cannot store): retrying it whole would stall the
+   * partition for ever. After a few refusals in a row the chunk is split in halves, and so on down to
+   * the one record that MongoDB refuses on its own, which goes to the dead-letter topic with the
+   * reason; the records around it are applied.
+   */
+  private refused(records: DecodedRecord[], error: Error): void {
+    const first = records[0];
+    const last = records.at(-1);
+    if (!first || !last) return;
+    const count = this.refusals?.offset === first.offset ? this.refusals.count + 1 : 1;
+    this.refusals = { offset: first.offset, count };
+    if (count < REFUSALS_BEFORE_SPLIT) return;
+    this.refusals = null;
+    if (records.length > 1) {
+      this.chunkLimit = Math.ceil(records.length / 2);
+      this.bisectUntil = Math.max(this.bisectUntil ?? last.offset, last.offset);
+      this.log.warn({ from: first.offset, to: last.offset, chunk: this.chunkLimit }, 'chunk refused; bisecting it');
+    } else {
+      this.unwritable = { offset: first.offset, detail: `MongoDB refused the write: ${error.message}` };
+      this.log.error({ offset: first.offset, err: error }, 'record refused on its own; dead-lettering it');
     }
   }
 
@@ -276,7 +386,7 @@ export class PartitionActor {
     const state: LoadedState = { shard, parked, cache, writtenUpTo: shard.watermark.getTime(), versions: [], loadedAt };
     this.state = state;
     this.status = 'running';
-    this.deps.metrics.parked.set(this.labels, countParked(parked));
+    this.reportParked(parked);
     return state;
   }
 
@@ -292,7 +402,7 @@ export class PartitionActor {
       if (waiting.length === 0) parked.delete(id);
       else parked.set(id, waiting);
     }
-    await this.deps.store.deleteParked(stale);
+    await this.deps.store.deleteParked(this.partition, stale);
   }
 
   /** Between batches: advance the watermark so list snapshots move on, and expire old versions. */
@@ -301,6 +411,8 @@ export class PartitionActor {
     if (this.status === 'starting') await this.load();
     const state = this.state;
     if (this.status !== 'running' || !state) return;
+    this.commitApplied(true);
+    this.reportParked(state.parked);
     const now = Date.now();
     if (now - state.writtenUpTo >= this.options.watermarkIntervalMs) {
       const shard = { ...state.shard, watermark: new Date(now), updatedAt: new Date(now) };
@@ -320,6 +432,22 @@ export class PartitionActor {
     }
   }
 
+  private reportParked(parked: Map<string, ParkedEventDoc[]>): void {
+    const now = Date.now();
+    const summary = summarizeParked(parked, now, this.options.staleGapMs);
+    const { metrics } = this.deps;
+    metrics.parked.set(this.labels, summary.count);
+    metrics.staleGaps.set(this.labels, summary.stale);
+    metrics.oldestParkedAge.set(
+      this.labels,
+      summary.oldestParkedAt ? (now - summary.oldestParkedAt.getTime()) / 1000 : 0,
+    );
+    if (summary.stale > 0 && summary.stale !== this.staleReported) {
+      this.log.warn({ ...summary }, 'parked events are waiting longer than the stale-gap bound');
+    }
+    this.staleReported = summary.stale;
+  }
+
   private pause(error: unknown, payload: EachBatchPayload): void {
     this.state = undefined;
     this.failures += 1;
@@ -328,8 +456,10 @@ export class PartitionActor {
     this.resume = payload.pause();
     this.deps.metrics.paused.set(this.labels, 1);
     this.deps.metrics.writeFailures.inc({ runtime: this.options.runtime });
-    const delay = Math.min(250 * 2 ** (this.failures - 1), 10_000);
-    const log = isMongoUnavailable(error) ? this.log.warn.bind(this.log) : this.log.error.bind(this.log);
+    const quick = error instanceof FencedWrite || isWriteRefused(error);
+    const delay = quick ? QUICK_RETRY_MS : Math.min(250 * 2 ** (this.failures - 1), 10_000);
+    const expected = isMongoUnavailable(error) || error instanceof FencedWrite;
+    const log = expected ? this.log.warn.bind(this.log) : this.log.error.bind(this.log);
     log({ err: error, retryInMs: delay }, 'chunk not written; partition paused, nothing committed');
     this.retryTimer = setTimeout(() => this.exclusive(() => this.tryResume()), delay);
   }
@@ -373,7 +503,7 @@ export class PartitionActor {
         'poison record dead-lettered',
       );
     }
-    metrics.parked.set(this.labels, countParked(state.parked));
+    this.reportParked(state.parked);
     if (state.shard.lastEventAt) metrics.lastEvent.set(this.labels, state.shard.lastEventAt.getTime() / 1000);
     metrics.chunkDuration.observe({ runtime }, Number(process.hrtime.bigint() - started) / 1e9);
   }

@@ -25,7 +25,9 @@ export type PoisonReason =
   | 'unsupported-schema-version'
   | 'schema-violation'
   | 'key-mismatch'
-  | 'invalid-stream-position';
+  | 'invalid-stream-position'
+  | 'invalid-occurred-at'
+  | 'unwritable';
 
 export type DecodedRecord =
   | { kind: 'event'; offset: number; message: KafkaMessage; envelope: ProductEnvelope }
@@ -52,9 +54,19 @@ const EVENT_SCHEMAS: Record<ProductEventType, Struct<unknown, unknown>> = {
   ProductDiscontinued,
 } as Record<ProductEventType, Struct<unknown, unknown>>;
 
+/**
+ * The envelope's pattern admits strings such as 2026-02-30T25:61:00Z, which `Date` rolls over into
+ * another instant without complaint: a view would then show a time nobody wrote. The instant is real
+ * when reading it back gives the same calendar fields.
+ */
+function isRealInstant(text: string): boolean {
+  const time = Date.parse(text);
+  return Number.isFinite(time) && new Date(time).toISOString().slice(0, 19) === text.slice(0, 19);
+}
+
 export type EnvelopeCheck =
   | { ok: true; envelope: ProductEnvelope }
-  | { ok: false; reason: Exclude<PoisonReason, 'unparseable'>; detail: string };
+  | { ok: false; reason: Exclude<PoisonReason, 'unparseable' | 'unwritable'>; detail: string };
 
 /**
  * Whether a parsed envelope is one the projection can apply, and its `ProductEnvelope` (only the
@@ -89,6 +101,13 @@ export function checkEnvelope(parsed: unknown, key: string | undefined): Envelop
   }
   if ((envelope.type === 'ProductCreated') !== (envelope.version === 1)) {
     return { ok: false, reason: 'invalid-stream-position', detail: `${envelope.type} at version ${envelope.version}` };
+  }
+  if (!isRealInstant(envelope.occurredAt)) {
+    return {
+      ok: false,
+      reason: 'invalid-occurred-at',
+      detail: `occurredAt ${envelope.occurredAt} is not a real instant`,
+    };
   }
   const { eventId, type, aggregateId, version, occurredAt, schemaVersion, data, metadata } = envelope;
   return {

@@ -1,5 +1,6 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../infra/logger.ts';
+import { MembershipLease } from './membership-lease.ts';
 import { type ActorDeps, type ActorOptions, type ActorProgress, PartitionActor } from './partition-actor.ts';
 import type { PartitionCatalog } from './views/products/memory-list.ts';
 import type { ProductDoc } from './views/products/view.ts';
@@ -30,6 +31,8 @@ export class ProjectionRuntime {
    * the next assignment, when another member may already own (and write) one of these partitions.
    */
   private serving = false;
+  /** And not once the session may have expired unnoticed (see `MembershipLease`). */
+  private readonly lease: MembershipLease;
 
   constructor(
     kafka: Kafka,
@@ -38,6 +41,7 @@ export class ProjectionRuntime {
     onFatal: (error: Error) => void,
   ) {
     this.log = deps.logger.child({ component: 'projection-runtime', groupId: options.groupId });
+    this.lease = new MembershipLease(options.sessionTimeoutMs);
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs,
@@ -46,9 +50,19 @@ export class ProjectionRuntime {
       rebalanceTimeout: 60_000,
       ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
     });
-    const { GROUP_JOIN, CRASH, REBALANCING } = this.consumer.events;
+    const { GROUP_JOIN, CRASH, REBALANCING, HEARTBEAT, REQUEST } = this.consumer.events;
     this.consumer.on(REBALANCING, () => {
       this.serving = false;
+      this.lease.revoke();
+    });
+    // A heartbeat vouches for the session as of when it was sent: its answer may be read late (a
+    // process frozen with the answer in its socket buffer).
+    let heartbeatSentAt: number | undefined;
+    this.consumer.on(REQUEST, ({ payload }) => {
+      if (payload.apiName === 'Heartbeat') heartbeatSentAt = payload.sentAt;
+    });
+    this.consumer.on(HEARTBEAT, () => {
+      if (heartbeatSentAt !== undefined) this.lease.confirm(heartbeatSentAt);
     });
     this.consumer.on(GROUP_JOIN, ({ payload }) => {
       this.joinedOnce = true;
@@ -56,9 +70,11 @@ export class ProjectionRuntime {
       this.log.info({ partitions: assigned }, 'partitions assigned');
       this.replaceActors(assigned);
       this.serving = true;
+      this.lease.confirm();
     });
     this.consumer.on(CRASH, ({ payload }) => {
       this.serving = false;
+      this.lease.revoke();
       this.replaceActors([]);
       if (payload.restart) {
         this.log.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
@@ -97,7 +113,7 @@ export class ProjectionRuntime {
 
   /** A product document held by the actor of its partition (see `PartitionActor.cached`). */
   cachedProduct(id: string): ProductDoc | undefined {
-    if (!this.serving) return undefined;
+    if (!this.mayServe()) return undefined;
     // A product's events all come through its own partition, so at most one actor holds it.
     for (const actor of this.actors.values()) {
       const doc = actor.cached(id);
@@ -108,7 +124,7 @@ export class ProjectionRuntime {
 
   /** Every assigned partition as its actor holds it, or undefined when one of them cannot (see `PartitionActor.catalog`). */
   catalogs(): PartitionCatalog[] | undefined {
-    if (!this.serving) return undefined;
+    if (!this.mayServe()) return undefined;
     const catalogs: PartitionCatalog[] = [];
     for (const actor of this.actors.values()) {
       const catalog = actor.catalog();
@@ -116,6 +132,10 @@ export class ProjectionRuntime {
       catalogs.push(catalog);
     }
     return catalogs;
+  }
+
+  private mayServe(): boolean {
+    return this.serving && this.lease.valid;
   }
 
   private actorFor(partition: number): PartitionActor {

@@ -7,12 +7,15 @@ export interface PartitionStatus {
   /** Next offset the group will consume; null when the group never committed on this partition. */
   committedOffset: number | null;
   endOffset: number;
+  /** Records not yet in the views: from the applied offset where this process owns the partition, else the committed one. */
   lag: number;
   lastEventAt: string | null;
   /** Whether this process owns the partition now, and what its actor is doing. */
   ownedHere: boolean;
   state: ActorProgress['status'] | null;
   pausedReason: string | null;
+  /** Events waiting for a missing version, where this process owns the partition (null elsewhere). */
+  parked: ActorProgress['parked'] | null;
 }
 
 export interface ProjectionsStatus {
@@ -56,11 +59,12 @@ export async function projectionsStatus(input: {
         partition,
         committedOffset,
         endOffset: end,
-        lag: Math.max(0, end - (committedOffset ?? Number(low))),
+        lag: Math.max(0, end - (local?.appliedOffset ?? committedOffset ?? Number(low))),
         lastEventAt: shardBy.get(partition)?.lastEventAt?.toISOString() ?? null,
         ownedHere: local !== undefined,
         state: local?.status ?? null,
         pausedReason: local?.pausedReason ?? null,
+        parked: local?.parked ?? null,
       };
     })
     .sort((a, b) => a.partition - b.partition);

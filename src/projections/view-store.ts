@@ -132,66 +132,91 @@ export class ViewStore {
    */
   async writeChunk(plan: ChunkPlan): Promise<void> {
     const { views } = this;
+    const lane = laneOf(plan.shard.partition);
     await settleAll([
       this.writeShard(plan.shard),
-      this.insertIdempotent(views.parked, plan.parkedInserts),
-      this.insertIdempotent(views.history, plan.historyInserts),
-      this.insertVersions(plan.versionInserts),
+      this.insertIdempotent(views.parked, plan.parkedInserts, lane),
+      this.insertIdempotent(views.history, plan.historyInserts, lane),
+      this.insertVersions(plan.versionInserts, lane),
     ]);
     const created = plan.products.filter((doc) => plan.created.has(doc._id));
     await settleAll([
-      this.insertProducts(created),
-      ...plan.products.filter((doc) => !plan.created.has(doc._id)).map((doc) => this.replaceProduct(doc)),
+      this.insertProducts(created, lane),
+      ...plan.products
+        .filter((doc) => !plan.created.has(doc._id))
+        .map((doc) => this.replaceProduct(doc, plan.replaces.get(doc._id) ?? 0, lane)),
     ]);
-    if (plan.parkedDeletes.length > 0) {
-      await this.gate.run(() => views.parked.deleteMany({ _id: { $in: plan.parkedDeletes } }));
-    }
+    await this.deleteParked(plan.shard.partition, plan.parkedDeletes);
   }
 
-  private replaceProduct(doc: ProductDoc): Promise<unknown> {
-    return this.gate.run(() => this.views.products.replaceOne({ _id: doc._id }, doc, { upsert: true }));
+  /**
+   * Replaces the document only if it still holds the version the actor planned from: an equality
+   * filter FerretDB pushes down with the `_id`. No match means another writer (a member that took the
+   * partition over, a rebuild's switch) moved the product on: the actor must reload, never overwrite.
+   */
+  private async replaceProduct(doc: ProductDoc, replacedVersion: number, lane: string): Promise<void> {
+    const result = await this.gate.run(
+      () => this.views.products.replaceOne({ _id: doc._id, version: replacedVersion }, doc),
+      lane,
+    );
+    if (result.matchedCount === 0) throw new FencedWrite(doc._id, replacedVersion);
   }
 
   /**
    * New products in one insert (a replace costs FerretDB a lookup and an update each; a rebuild
-   * creates every product). A document already there was inserted by an attempt that crashed before
-   * its offset was committed: it is replaced, as an upsert would have.
+   * creates every product). A product whose `_id` is already there was written by someone this actor
+   * does not know of (another member, or an attempt of its own whose outcome it never learnt): the
+   * actor reloads. A duplicate key on another unique index is a write that cannot succeed.
    */
-  private async insertProducts(docs: ProductDoc[]): Promise<void> {
+  private async insertProducts(docs: ProductDoc[], lane: string): Promise<void> {
     if (docs.length === 0) return;
     try {
-      await this.gate.run(() => this.views.products.insertMany(docs, { ordered: false }));
+      await this.gate.run(() => this.views.products.insertMany(docs, { ordered: false }), lane);
     } catch (error) {
       if (!(error instanceof MongoBulkWriteError) || !isOnlyDuplicateKeys(error)) throw error;
-      await settleAll(duplicateKeyIndexes(error).map((index) => this.replaceProduct(docs[index] as ProductDoc)));
+      const ids = duplicateKeyIndexes(error).map((index) => (docs[index] as ProductDoc)._id);
+      const present = await this.loadProducts(ids);
+      if (present.length === 0) throw error;
+      throw new FencedWrite((present[0] as ProductDoc)._id, 0);
     }
   }
 
   async writeShard(shard: StatsShard): Promise<void> {
-    await this.gate.run(() => this.views.stats.replaceOne({ _id: shard._id }, shard, { upsert: true }));
+    await this.gate.run(
+      () => this.views.stats.replaceOne({ _id: shard._id }, shard, { upsert: true }),
+      laneOf(shard.partition),
+    );
   }
 
-  async deleteParked(ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.gate.run(() => this.views.parked.deleteMany({ _id: { $in: ids } }));
+  async deleteParked(partition: number, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.gate.run(() => this.views.parked.deleteMany({ _id: { $in: ids } }), laneOf(partition));
   }
 
   /** Expires superseded versions by minute bucket: an equality filter FerretDB runs in PostgreSQL. */
   async pruneVersions(partition: number, buckets: number[]): Promise<void> {
     for (const pruneBucket of buckets) {
-      await this.gate.run(() => this.views.versions.deleteMany({ partition, pruneBucket }));
+      await this.gate.run(() => this.views.versions.deleteMany({ partition, pruneBucket }), laneOf(partition));
     }
   }
 
   /** Slow on FerretDB (decodes the collection), so only at actor start, to catch buckets missed while down. */
   async pruneVersionsBefore(partition: number, cutoff: Date): Promise<void> {
-    await this.gate.run(() => this.views.versions.deleteMany({ partition, validTo: { $lt: cutoff } }));
+    await this.gate.run(
+      () => this.views.versions.deleteMany({ partition, validTo: { $lt: cutoff } }),
+      laneOf(partition),
+    );
   }
 
-  private async insertIdempotent<T extends { _id: string }>(collection: Collection<T>, docs: T[]): Promise<void> {
+  private async insertIdempotent<T extends { _id: string }>(
+    collection: Collection<T>,
+    docs: T[],
+    lane: string,
+  ): Promise<void> {
     if (docs.length === 0) return;
     try {
       // biome-ignore lint/suspicious/noExplicitAny: the driver's OptionalUnlessRequiredId does not narrow generics
-      await this.gate.run(() => collection.insertMany(docs as any[], { ordered: false }));
+      await this.gate.run(() => collection.insertMany(docs as any[], { ordered: false }), lane);
     } catch (error) {
       // Keyed by event or version: a document already there was written by an earlier attempt.
       if (!isOnlyDuplicateKeys(error)) throw error;
@@ -202,20 +227,38 @@ export class ViewStore {
    * A version already stored by an interrupted attempt ends at that attempt's time; it must end at this
    * one's, when the product document actually moves on, or a snapshot between the two would miss it.
    */
-  private async insertVersions(docs: ProductVersionDoc[]): Promise<void> {
+  private async insertVersions(docs: ProductVersionDoc[], lane: string): Promise<void> {
     if (docs.length === 0) return;
     const { versions } = this.views;
     try {
-      await this.gate.run(() => versions.insertMany(docs, { ordered: false }));
+      await this.gate.run(() => versions.insertMany(docs, { ordered: false }), lane);
     } catch (error) {
       if (!(error instanceof MongoBulkWriteError) || !isOnlyDuplicateKeys(error)) throw error;
       for (const index of duplicateKeyIndexes(error)) {
         const doc = docs[index] as ProductVersionDoc;
-        await this.gate.run(() => versions.replaceOne({ _id: doc._id }, doc));
+        await this.gate.run(() => versions.replaceOne({ _id: doc._id }, doc), lane);
       }
     }
   }
 }
+
+/** A product write found a version other than the one it was planned from (see `replaceProduct`). */
+export class FencedWrite extends Error {
+  constructor(
+    readonly productId: string,
+    readonly expectedVersion: number,
+  ) {
+    super(
+      expectedVersion === 0
+        ? `product ${productId} already has a document this writer did not know of`
+        : `product ${productId} is no longer at version ${expectedVersion}: another writer moved it on`,
+    );
+    this.name = 'FencedWrite';
+  }
+}
+
+/** Each partition's writes queue in a lane of their own of the shared write bulkhead (see `Bulkhead`). */
+const laneOf = (partition: number): string => `partition-${partition}`;
 
 /** Waits for every write before failing, so a retry never races a write still in flight. */
 async function settleAll(writes: Promise<unknown>[]): Promise<void> {

@@ -198,6 +198,7 @@ test('events appended during a rebuild reach the new views once: via the read, t
       versionTtlMs: 600_000,
       watermarkIntervalMs: 1_000,
       sessionTimeoutMs: 6_000,
+      staleGapMs: 60_000,
     },
     {
       kafka: bed.kafka,

@@ -75,3 +75,23 @@ test('a failed operation frees its slot for the next one', async () => {
   assert.equal(await next, 'next');
   assert.equal(bulkhead.inFlight, 0);
 });
+
+test('waiting operations are served by lane in turn, in order within a lane', async () => {
+  const bulkhead = new Bulkhead('mongodb writes', 1);
+  const started: string[] = [];
+  const blocker = held('blocker');
+  const first = bulkhead.run(blocker.operation, 'p0');
+  const queue = (lane: string, name: string) =>
+    bulkhead.run(async () => {
+      started.push(name);
+    }, lane);
+  // Partition 0 catches up on a backlog; partition 1 has one write, queued after all of them.
+  const backlog = [queue('p0', 'p0-a'), queue('p0', 'p0-b'), queue('p0', 'p0-c')];
+  const single = queue('p1', 'p1-a');
+  assert.equal(bulkhead.queued, 4);
+  blocker.finish();
+  await Promise.all([first, ...backlog, single]);
+  assert.deepEqual(started, ['p0-a', 'p1-a', 'p0-b', 'p0-c']);
+  assert.equal(bulkhead.queued, 0);
+  assert.equal(bulkhead.inFlight, 0);
+});

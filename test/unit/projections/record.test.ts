@@ -41,4 +41,23 @@ describe('decoding a record', () => {
     assert.equal(reasonOf(kafkaMessage({ ...created, version: 2 }, 0)), 'invalid-stream-position');
     assert.equal(reasonOf(kafkaMessage({ ...restocked, version: 1 }, 0)), 'invalid-stream-position');
   });
+
+  test('occurredAt must be a real instant, not one the calendar rolls over', () => {
+    const created = new StreamBuilder().created();
+    for (const impossible of [
+      '2026-02-30T10:00:00Z',
+      '2026-11-30T25:00:00Z',
+      '2026-11-30T10:61:00Z',
+      '2026-13-01T00:00:00.5Z',
+    ]) {
+      assert.equal(
+        reasonOf(kafkaMessage({ ...created, occurredAt: impossible }, 0)),
+        'invalid-occurred-at',
+        impossible,
+      );
+    }
+    for (const real of ['2024-02-29T23:59:59.999Z', '2026-11-30T00:00:00Z', '1999-12-31T23:59:59.123456Z']) {
+      assert.equal(reasonOf(kafkaMessage({ ...created, occurredAt: real }, 0)), 'event', real);
+    }
+  });
 });
