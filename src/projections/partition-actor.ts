@@ -4,7 +4,7 @@ import { isMongoUnavailable } from '../infra/mongo.ts';
 import { planChunk } from './chunk-plan.ts';
 import type { DeadLetterSink } from './dead-letters.ts';
 import type { ProjectionMetrics } from './metrics.ts';
-import { countParked, groupParked, type ParkedEventDoc } from './parked.ts';
+import { countParked, groupParked, longestParked, type ParkedEventDoc, type ParkedEventInfo } from './parked.ts';
 import { ProductCache } from './product-cache.ts';
 import type { ProgressHub } from './progress-hub.ts';
 import { type DecodedRecord, decodeRecord } from './record.ts';
@@ -51,6 +51,8 @@ export type ActorStatus = 'starting' | 'running' | 'paused' | 'stopped';
 
 /** How often a batch in progress offers kafkajs a heartbeat (see `PartitionActor.handle`). */
 const KEEP_ALIVE_MS = 1_000;
+/** Parked events an actor reports in its progress, the longest parked first. */
+const PARKED_REPORTED = 20;
 
 export interface ActorProgress {
   partition: number;
@@ -60,6 +62,10 @@ export interface ActorProgress {
   highWatermark: number | null;
   lastEventAt: string | null;
   pausedReason: string | null;
+  /** Events parked waiting for a missing version; null while the actor holds no state (starting, paused). */
+  parkedCount: number | null;
+  /** The longest parked of them. */
+  parked: ParkedEventInfo[];
 }
 
 /**
@@ -151,6 +157,8 @@ export class PartitionActor {
       highWatermark: this.highWatermark,
       lastEventAt: this.state?.shard.lastEventAt?.toISOString() ?? null,
       pausedReason: this.pausedReason,
+      parkedCount: this.state ? countParked(this.state.parked) : null,
+      parked: this.state ? longestParked(this.state.parked, PARKED_REPORTED) : [],
     };
   }
 

@@ -18,14 +18,16 @@ import {
 export type ProductEnvelope = ProductEvent extends infer E ? (E extends ProductEvent ? Envelope<E> : never) : never;
 
 /** Why a record cannot be projected; each is a dead-letter reason. */
-export type PoisonReason =
-  | 'unparseable'
-  | 'invalid-envelope'
-  | 'unknown-type'
-  | 'unsupported-schema-version'
-  | 'schema-violation'
-  | 'key-mismatch'
-  | 'invalid-stream-position';
+export const POISON_REASONS = [
+  'unparseable',
+  'invalid-envelope',
+  'unknown-type',
+  'unsupported-schema-version',
+  'schema-violation',
+  'key-mismatch',
+  'invalid-stream-position',
+] as const;
+export type PoisonReason = (typeof POISON_REASONS)[number];
 
 export type DecodedRecord =
   | { kind: 'event'; offset: number; message: KafkaMessage; envelope: ProductEnvelope }
