@@ -4,7 +4,7 @@ import { OperationsFeed } from './http/query/operations-feed.ts';
 import { close, listen, onShutdown } from './http/serve.ts';
 import { Bulkhead } from './infra/bulkhead.ts';
 import { loadConfig, querySettings, splitList } from './infra/config.ts';
-import { createKafka, createProducer } from './infra/kafka.ts';
+import { createKafka, createProducer, sendWhole } from './infra/kafka.ts';
 import { createLogger } from './infra/logger.ts';
 import { createRegistry } from './infra/metrics.ts';
 import { createMongo, pingMongo, viewsDb } from './infra/mongo.ts';
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     logger,
   );
   const redriver = new Redriver({
-    producer,
+    publish: (record) => sendWhole(producer, record),
     topic: config.KAFKA_TOPIC,
     tail: deadLetters,
     redrives: metrics.redrives,

@@ -1,10 +1,18 @@
-import type { Producer } from 'kafkajs';
-import { sendWhole } from '../../infra/kafka.ts';
+import type { ProducerRecord } from 'kafkajs';
 import type { Logger } from '../../infra/logger.ts';
 import type { Counter } from '../../infra/metrics.ts';
-import type { DeadLetter } from './dead-letter.ts';
-import { redriveMessage } from './dead-letter.ts';
-import type { DeadLetterTail } from './dead-letter-tail.ts';
+import { type DeadLetter, redriveMessage } from './dead-letter.ts';
+
+/** What a re-drive needs of the dead-letter topic's reader (DeadLetterTail). */
+export interface HeldDeadLetters {
+  ensureStarted(): void;
+  readonly ready: boolean;
+  readonly perPartition: number;
+  find(partition: number, offset: number): DeadLetter | undefined;
+  /** Newest first. */
+  letters(): DeadLetter[];
+  markRedriven(letter: DeadLetter, at: Date): void;
+}
 
 export interface RedriveOutcome {
   partition: number;
@@ -57,9 +65,10 @@ export function distinctRecords(letters: readonly DeadLetter[]): DeadLetter[] {
 export class Redriver {
   constructor(
     private readonly deps: {
-      producer: Producer;
+      /** Sends with acks=all, retrying the whole record (`sendWhole`). */
+      publish: (record: ProducerRecord) => Promise<void>;
       topic: string;
-      tail: DeadLetterTail;
+      tail: HeldDeadLetters;
       redrives: Counter<'reason'>;
       logger: Logger;
     },
@@ -91,10 +100,7 @@ export class Redriver {
   private async publish(letters: DeadLetter[], logger: Logger): Promise<RedriveOutcome[]> {
     if (letters.length === 0) return [];
     const at = new Date();
-    await sendWhole(this.deps.producer, {
-      topic: this.deps.topic,
-      messages: letters.map((letter) => redriveMessage(letter, at)),
-    });
+    await this.deps.publish({ topic: this.deps.topic, messages: letters.map((letter) => redriveMessage(letter, at)) });
     return letters.map((letter) => {
       const { partition, offset, reason, key, aggregateId, version, sourcePartition, sourceOffset } = letter.view;
       this.deps.tail.markRedriven(letter, at);
