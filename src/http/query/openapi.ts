@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { is, type Struct } from 'superstruct';
 import { docsPage } from '../openapi/docs-page.ts';
 import { toJsonSchema } from '../openapi/json-schema.ts';
+import { consolePaths, consoleSchemas, consoleSecuritySchemes } from './openapi-console.ts';
 import { listQueryFields, ProductQuery } from './params.ts';
 
 type Json = Record<string, unknown>;
@@ -132,7 +133,11 @@ export function queryOpenApi(): Json {
         },
         get: {
           summary: 'Progress of the last rebuild started by this process (bearer token)',
-          responses: { 200: json('progress'), 401: problem('missing or bad admin token'), 404: problem('none') },
+          responses: {
+            200: json('progress', { $ref: '#/components/schemas/RebuildProgress' }),
+            401: problem('missing or bad admin token'),
+            404: problem('none'),
+          },
         },
       },
       '/health/live': { get: { summary: 'The process runs', responses: { 200: json('ok') } } },
@@ -143,7 +148,9 @@ export function queryOpenApi(): Json {
         },
       },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition' } } } },
+      ...consolePaths,
     },
+    components: { schemas: consoleSchemas, securitySchemes: consoleSecuritySchemes },
   };
 }
 
