@@ -112,6 +112,8 @@ after(async () => {
 });
 
 test('the console shows lag live, a poison event, its re-drive and a rebuild, and reconnects after a restart', async () => {
+  const markup = '<img src=x onerror="window.__injected=1">Mug <b>bold</b>';
+  const poison = new StreamBuilder().created({ name: markup });
   const load = writeLoad();
   try {
     await page.goto(`${query.url}/console`);
@@ -146,8 +148,6 @@ test('the console shows lag live, a poison event, its re-drive and a rebuild, an
     assert.ok((sparkline ?? '').split(' ').length > 2, 'each partition has a lag line');
 
     // A poison event: a valid ProductCreated under another product's key. Its name is markup.
-    const markup = '<img src=x onerror="window.__injected=1">Mug <b>bold</b>';
-    const poison = new StreamBuilder().created({ name: markup });
     await bed.producer.send({
       topic: bed.topic,
       acks: -1,
@@ -243,6 +243,13 @@ test('the console shows lag live, a poison event, its re-drive and a rebuild, an
     assert.match(await text('#rebuild-rate'), /^[\d,]+ events\/s$/);
     console.log(`# rebuild phases seen on the page: ${[...phases].join(', ')}`);
     await page.waitForFunction(() => document.querySelector('#generation')?.textContent === '2', { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('#partitions tbody tr td:nth-of-type(1)')).every(
+          (cell) => cell.textContent === 'running',
+        ),
+      { timeout: 60_000 },
+    );
     await shoot('console');
   } finally {
     console.log(`# ${await load.stop()} writes acknowledged while the console was open`);
@@ -270,5 +277,11 @@ test('the console shows lag live, a poison event, its re-drive and a rebuild, an
     startedBefore,
   );
   assert.match(await text('#connection'), /restarted/);
+  // The new process reads the dead-letter topic from its latest records back: the letter is there again.
+  await page.waitForFunction(
+    (id) => Array.from(document.querySelectorAll('#dead-letters tbody tr')).some((tr) => tr.textContent?.includes(id)),
+    { timeout: 60_000 },
+    poison.aggregateId,
+  );
   await shoot('reconnected');
 });

@@ -248,9 +248,12 @@ function renderParked(parked) {
 function renderRebuild(progress) {
   const running = progress !== null && progress.phase !== 'done' && progress.phase !== 'failed';
   $('start-rebuild').disabled = running;
-  if (progress === null) return;
-  $('rebuild-progress').hidden = false;
-  $('rebuild-figures').hidden = false;
+  $('rebuild-progress').hidden = progress === null;
+  $('rebuild-figures').hidden = progress === null;
+  if (progress === null) {
+    $('rebuild-summary').textContent = 'No rebuild started by this service process.';
+    return;
+  }
   $('rebuild-progress').value = progress.phase === 'done' ? 100 : progress.percent;
   const summary =
     progress.phase === 'failed'
@@ -380,7 +383,11 @@ function connect() {
   source.addEventListener('history', (message) => {
     const history = JSON.parse(message.data);
     state.windowSeconds = history.windowSeconds;
-    state.points = history.points;
+    // After a reconnection the browser may know more than the service (a restarted one knows
+    // nothing older than its start): keep what came before the history's first point.
+    const first = history.points[0]?.at;
+    const before = first === undefined ? state.points : state.points.filter((p) => p.at < first);
+    state.points = [...before, ...history.points];
     drawCharts();
   });
   source.addEventListener('status', (message) => onStatus(JSON.parse(message.data)));
