@@ -305,6 +305,16 @@ function onStatus(status) {
 
 // --- dead letters --------------------------------------------------------------------------------
 
+/** The record's value, indented when it is whole JSON; as received otherwise. */
+function readable(letter) {
+  if (letter.valueTruncated) return letter.value;
+  try {
+    return JSON.stringify(JSON.parse(letter.value), null, 2);
+  } catch {
+    return letter.value;
+  }
+}
+
 function renderDeadLetters(event) {
   const reasons = Object.entries(event.byReason);
   $('dead-letter-summary').textContent = !event.ready
@@ -338,7 +348,7 @@ function renderDeadLetters(event) {
       'details',
       {},
       el('summary', {}, letter.valueTruncated ? 'record (cut)' : 'record'),
-      el('pre', {}, letter.value),
+      el('pre', {}, readable(letter)),
     );
     return el(
       'tr',
