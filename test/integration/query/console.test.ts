@@ -218,6 +218,32 @@ test('the console shows lag live, a poison event, its re-drive and a rebuild, an
     const metrics = await (await fetch(`${query.url}/metrics`)).text();
     assert.match(metrics, /projection_dead_letter_redrives_total\{[^}]*reason="key-mismatch"[^}]*\} 2/);
 
+    // A gap: version 3 of a product whose version 2 is missing waits, shown with its age, until 2 arrives.
+    const gap = new StreamBuilder();
+    const [created, second, third] = [gap.created(), gap.priceChanged(2000), gap.priceChanged(2100)];
+    await append([created]);
+    await bed.publish([third]);
+    // Functions run in the page, so each finds the row itself.
+    await page.waitForFunction(
+      (id) => Array.from(document.querySelectorAll('#parked tbody tr')).some((tr) => tr.textContent?.includes(id)),
+      { timeout: 60_000 },
+      gap.id,
+    );
+    const parked = await page.evaluate((id) => {
+      const row = Array.from(document.querySelectorAll('#parked tbody tr')).find((tr) => tr.textContent?.includes(id));
+      return Array.from(row?.querySelectorAll('td') ?? []).map((td) => td.textContent);
+    }, gap.id);
+    assert.equal(parked[2], '3', 'the parked version');
+    assert.match(parked[4] ?? '', /\d+ s$/, 'how long it has waited');
+    assert.match(await text('#parked-summary'), /wait for a missing version/);
+    await storeEvents(store.sql, [second, third]);
+    await bed.publish([second]);
+    await page.waitForFunction(
+      (id) => !Array.from(document.querySelectorAll('#parked tbody tr')).some((tr) => tr.textContent?.includes(id)),
+      { timeout: 60_000 },
+      gap.id,
+    );
+
     // A rebuild started from the page, followed on the page until the switch.
     await page.click('#start-rebuild');
     await page.waitForFunction(() => document.querySelector('#rebuild-result')?.textContent?.includes('started'), {
