@@ -172,8 +172,8 @@ async function main(): Promise<void> {
     // Open console streams would hold the server open: end them first (browsers reconnect).
     feed.stop();
     await close(server);
-    await deadLetters.stop();
-    await live.stop();
+    // Each consumer's leave waits for its fetch in flight: leave both groups at once.
+    await Promise.all([deadLetters.stop(), live.stop()]);
     watcher.stop();
     await producer.disconnect();
     await admin.disconnect();

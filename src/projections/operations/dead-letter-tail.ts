@@ -76,15 +76,23 @@ export class DeadLetterTail {
   }
 
   async stop(): Promise<void> {
-    await this.starting;
-    await this.consumer?.disconnect();
+    const consumer = this.consumer;
     this.consumer = undefined;
+    await consumer?.disconnect();
   }
 
   private async start(): Promise<void> {
     const { topic } = this.options;
     const consumer = this.kafka.consumer({ groupId: `${this.options.groupPrefix}.${randomUUID()}` });
     this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return;
+      // kafkajs gave up on this consumer: the next use starts another.
+      this.logger.warn({ err: payload.error, topic }, 'the dead-letter reader stopped; it restarts on next use');
+      this.seeked = false;
+      this.starting = undefined;
+      if (this.consumer === consumer) this.consumer = undefined;
+    });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.seeked = false;
       const assigned = payload.memberAssignment[topic] ?? [];
