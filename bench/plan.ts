@@ -55,7 +55,19 @@ export type Step =
       rateFraction: number;
       fallbackRate: number;
     })
-  | { kind: 'rebuild'; scenario: string; part: string; title: string };
+  | { kind: 'rebuild'; scenario: string; part: string; title: string }
+  | (Base & {
+      kind: 'console-streams';
+      /** Open console streams during the second run. */
+      streams: number;
+      connections: number;
+      durationMs: number;
+      warmupMs: number;
+      spread: number;
+    });
+
+/** Browsers with the operations console open, as issue #13 asks the service to hold. */
+export const CONSOLE_STREAMS = 100;
 
 export interface PlanOptions {
   mode: Mode;
@@ -184,7 +196,14 @@ const planners: Record<string, Planner> = {
 
 /** Steps that involve our services are dropped in baselines-only mode; baselines stay. */
 function withoutOurs(step: Step): Step | undefined {
-  if (step.kind === 'read-your-writes' || step.kind === 'lag' || step.kind === 'rebuild') return undefined;
+  if (
+    step.kind === 'read-your-writes' ||
+    step.kind === 'lag' ||
+    step.kind === 'rebuild' ||
+    step.kind === 'console-streams'
+  ) {
+    return undefined;
+  }
   return { ...step, targets: step.targets.filter((t) => t !== 'ours') };
 }
 
@@ -194,6 +213,23 @@ export function buildPlan(file: ScenarioFile, options: PlanOptions): Step[] {
     if (!planner) throw new Error(`scenario ${name} in loadtest/scenarios.json has no bench planner (bench/plan.ts)`);
     return planner(name, scenario(file, name), file, options);
   });
+  // GET by id without and with open console streams: the streams must not slow reads down.
+  if (file.scenarios['read-heavy']) {
+    const readHeavy = scenario(file, 'read-heavy');
+    steps.push({
+      kind: 'console-streams',
+      scenario: 'console-streams',
+      part: 'get-by-id',
+      title: `console streams: get-by-id with 0 and ${CONSOLE_STREAMS} open streams`,
+      mix: part('read-heavy', readHeavy, 'get-by-id'),
+      thresholds: readHeavy.thresholds,
+      streams: CONSOLE_STREAMS,
+      connections: file.connections,
+      durationMs: parseDuration(readHeavy.duration[options.mode]),
+      warmupMs: parseDuration(file.warmup[options.mode]),
+      spread: requireField(readHeavy.products, 'read-heavy', 'products')[options.mode],
+    });
+  }
   // The rebuild replays everything the scenarios wrote, so it comes last; it has no k6 counterpart.
   steps.push({ kind: 'rebuild', scenario: 'rebuild', part: 'catch-up', title: 'rebuild: catch-up' });
   if (!options.baselinesOnly) return steps;
@@ -206,7 +242,7 @@ export function buildPlan(file: ScenarioFile, options: PlanOptions): Step[] {
 export function plannedMixes(steps: Step[]): Record<string, Mix[]> {
   const mixes: Record<string, Mix[]> = {};
   for (const step of steps) {
-    if (step.kind === 'seed' || step.kind === 'rebuild') continue;
+    if (step.kind === 'seed' || step.kind === 'rebuild' || step.kind === 'console-streams') continue;
     mixes[step.scenario] ??= [];
     mixes[step.scenario]?.push(step.mix);
   }

@@ -1,4 +1,5 @@
 import type { Check } from './checks.ts';
+import { type ConsoleStreamsResult, describeConsoleStreams } from './console-streams.ts';
 import type { Mode, Thresholds } from './scenarios.ts';
 import type { LatencySummary } from './stats.ts';
 
@@ -98,6 +99,8 @@ export interface BenchReport {
   machine: Machine;
   rows: Row[];
   rebuild: RebuildResult;
+  /** Absent in reports from before the step existed. */
+  consoleStreams?: ConsoleStreamsResult;
   checks: Check[];
   notes: string[];
 }
@@ -165,6 +168,7 @@ export function renderMarkdown(report: BenchReport): string {
     );
   }
   lines.push('', `Rebuild catch-up: ${describeRebuild(report.rebuild)}`, '');
+  if (report.consoleStreams) lines.push(`Console streams: ${describeConsoleStreams(report.consoleStreams)}`, '');
 
   lines.push('## Details', '');
   lines.push(

@@ -3,7 +3,9 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { urls } from '../scripts/stack/paths.ts';
+import { serviceEnv } from '../scripts/stack/services.ts';
 import { type Check, END_OFFSET_FIELDS, exhaustionCheck, noOversellCheck, sumFields } from './checks.ts';
+import { type ConsoleStreamsResult, describeConsoleStreams, openStreams, type StreamsRun } from './console-streams.ts';
 import { CpuRun, CpuSampler, describeCpu } from './cpu.ts';
 import { cpuGroups, type Databases, stackPids, type WatchedPids } from './cpu-groups.ts';
 import { closedLoop, HttpClient, log, pacedLoop, vuLoop } from './generator.ts';
@@ -102,6 +104,7 @@ class Bench {
   readonly checks: Check[] = [];
   readonly notes: string[] = [];
   rebuild: RebuildResult = { status: 'skipped', detail: 'not planned' };
+  consoleStreams: ConsoleStreamsResult | undefined;
   private readonly pools: Record<TargetName, Population> = {
     ours: new Population(),
     naive: new Population(),
@@ -139,6 +142,8 @@ class Bench {
         return this.lag(step);
       case 'rebuild':
         return this.rebuildStep();
+      case 'console-streams':
+        return this.consoleStreamsStep(step);
     }
   }
 
@@ -600,6 +605,53 @@ class Bench {
     this.rows.push(row);
   }
 
+  /**
+   * GET by id at full speed twice: with no console stream open, then with `streams` open and read
+   * (a stream costs the service one shared event a second, so reads should not notice them).
+   */
+  private async consoleStreamsStep(step: Step & { kind: 'console-streams' }): Promise<void> {
+    const query = this.url('ours', 'query');
+    if (!query) return;
+    await this.settle();
+    const ctx: OpContext = { payloads: this.file.payloads, population: this.pools.ours, spread: step.spread };
+    const run = async (label: string): Promise<StreamsRun> => {
+      const { recorder, cpu } = await this.measureClosed(
+        label,
+        'ours',
+        'query',
+        query,
+        ctx,
+        step.mix,
+        step.connections,
+        step.durationMs,
+        step.warmupMs,
+      );
+      cpu?.cancel();
+      const m = measurement('ours', recorder);
+      log(`${label}: ${describeMeasurement(m)}`);
+      return { throughput: m.throughput, requests: m.requests, latencyMs: m.latencyMs, errors: m.errors };
+    };
+    const without = await run(`${step.title} / no stream`);
+    log(`${step.title}: opening ${step.streams} streams to ${query}/projections/stream`);
+    const streams = await openStreams(query, step.streams);
+    try {
+      const eventsBefore = streams.events();
+      const withStreams = await run(`${step.title} / ${step.streams} streams`);
+      this.consoleStreams = {
+        status: 'measured',
+        detail: `${step.connections} connections, ${step.durationMs / 1000} s each.`,
+        streams: step.streams,
+        without,
+        with: withStreams,
+        eventsPerStream: (streams.events() - eventsBefore) / step.streams,
+        streamsEnded: streams.ended(),
+      };
+    } finally {
+      streams.close();
+    }
+    log(`console streams: ${describeConsoleStreams(this.consoleStreams)}`);
+  }
+
   private async rebuildStep(): Promise<void> {
     if (!hasNpmScript('rebuild')) {
       this.rebuild = { status: 'not available', detail: 'package.json has no "rebuild" script yet' };
@@ -618,7 +670,12 @@ class Bench {
     log(
       `rebuild: npm run rebuild (${events?.toLocaleString('en-US') ?? 'an unknown number of'} events), at most ${timeoutMs / 1000} s`,
     );
-    const run = await runChild('rebuild', 'npm', ['run', '--silent', 'rebuild'], timeoutMs);
+    // The stack's own servers (its ports may be moved with STACK_* variables), unless set explicitly:
+    // with only the defaults, a bench of one stack rebuilt against another stack's Kafka.
+    const run = await runChild('rebuild', 'npm', ['run', '--silent', 'rebuild'], timeoutMs, {
+      ...serviceEnv(),
+      ...process.env,
+    });
     const own = run.lastLine ? ` Its last line: "${run.lastLine}".` : '';
     if (run.timedOut) {
       this.rebuild = {
@@ -779,6 +836,7 @@ async function main(): Promise<number> {
       machine: machineInfo,
       rows: bench.rows,
       rebuild: bench.rebuild,
+      ...(bench.consoleStreams ? { consoleStreams: bench.consoleStreams } : {}),
       checks: bench.checks,
       notes: bench.notes,
     };

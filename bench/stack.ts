@@ -221,9 +221,15 @@ export interface ChildRun {
  * Runs a command in its own process group with its output shown line by line, and ends the whole
  * group (npm, tsx and the script) when `timeoutMs` passes.
  */
-export function runChild(label: string, command: string, args: string[], timeoutMs: number): Promise<ChildRun> {
+export function runChild(
+  label: string,
+  command: string,
+  args: string[],
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ChildRun> {
   const started = performance.now();
-  const child = spawn(command, args, { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
   let lastLine = '';
   const show = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {

@@ -1,9 +1,10 @@
 import { NotReady } from './http/health.ts';
 import { createQueryApp } from './http/query/app.ts';
+import { OperationsFeed } from './http/query/operations-feed.ts';
 import { close, listen, onShutdown } from './http/serve.ts';
 import { Bulkhead } from './infra/bulkhead.ts';
 import { loadConfig, querySettings, splitList } from './infra/config.ts';
-import { createKafka, createProducer } from './infra/kafka.ts';
+import { createKafka, createProducer, sendWhole } from './infra/kafka.ts';
 import { createLogger } from './infra/logger.ts';
 import { createRegistry } from './infra/metrics.ts';
 import { createMongo, pingMongo, viewsDb } from './infra/mongo.ts';
@@ -12,8 +13,12 @@ import { DeadLetterSink } from './projections/dead-letters.ts';
 import { GenerationWatcher } from './projections/generations.ts';
 import { LiveProjections, type ProjectionSettings } from './projections/live-projections.ts';
 import { createProjectionMetrics } from './projections/metrics.ts';
+import { DeadLetterTail } from './projections/operations/dead-letter-tail.ts';
+import { OperationsMonitor } from './projections/operations/monitor.ts';
+import { Redriver } from './projections/operations/redrive.ts';
 import { ProgressHub } from './projections/progress-hub.ts';
 import { RebuildJob } from './projections/rebuild-job.ts';
+import { projectionsStatus } from './projections/status.ts';
 import { ensureTopics, topicOptionsFrom } from './projections/topics.ts';
 import { ViewReader } from './projections/view-reader.ts';
 
@@ -25,6 +30,17 @@ const WATERMARK_INTERVAL_MS = 1_000;
 const FALLBACK_POLL_MS = 250;
 /** A rebuild reads the event store a page at a time; no page should take nearly this long. */
 const REBUILD_STATEMENT_TIMEOUT_MS = 120_000;
+/** The operations console: what its charts span, how often it samples, what it keeps of the dead letters. */
+const CONSOLE = {
+  windowMs: 5 * 60_000,
+  watchedIntervalMs: 1_000,
+  idleIntervalMs: 5_000,
+  retryMs: 2_000,
+  maxStreams: 500,
+  maxQueuedBytes: 256 * 1024,
+  lettersShown: 50,
+  lettersPerPartition: 50,
+};
 
 const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([
@@ -96,16 +112,47 @@ async function main(): Promise<void> {
     listTimeLimitMs: config.LIST_QUERY_TIMEOUT_MS,
   });
 
+  const projections = async () => {
+    const generation = reader.pointer.current;
+    return projectionsStatus({
+      admin,
+      topic: config.KAFKA_TOPIC,
+      groupId: live.groupId,
+      generation,
+      shards: await reader.shards(generation),
+      local: live.progress(),
+    });
+  };
+  const rebuild = new RebuildJob(settings, { ...projectionDeps, admin, sql: eventStore });
+  const deadLetters = new DeadLetterTail(
+    kafka,
+    admin,
+    {
+      topic: config.KAFKA_DEAD_LETTER_TOPIC,
+      perPartition: CONSOLE.lettersPerPartition,
+      groupPrefix: `${config.KAFKA_CONSUMER_GROUP}.dead-letter-reader`,
+    },
+    logger,
+  );
+  const redriver = new Redriver({
+    publish: (record) => sendWhole(producer, record),
+    topic: config.KAFKA_TOPIC,
+    tail: deadLetters,
+    redrives: metrics.redrives,
+    logger,
+  });
+  const monitor = new OperationsMonitor(
+    { status: projections, local: () => live.progress(), rebuild: () => rebuild.progress, startedAt: new Date() },
+    CONSOLE.windowMs,
+  );
+  const feed = new OperationsFeed({ monitor, deadLetters, registry, logger }, CONSOLE);
+
   const app = createQueryApp({
     logger,
     registry,
     products: { reader, hub, cursorTtlMs: settings.versionTtlMs, fallbackPollMs: FALLBACK_POLL_MS },
-    catalog: {
-      reader,
-      admin,
-      topic: config.KAFKA_TOPIC,
-      projection: () => ({ groupId: live.groupId, local: live.progress() }),
-    },
+    catalog: { reader, projections },
+    console: { feed },
     health: {
       registry,
       checks: {
@@ -116,17 +163,18 @@ async function main(): Promise<void> {
         },
       },
     },
-    admin: {
-      tokens: splitList(config.ADMIN_API_TOKENS),
-      rebuild: new RebuildJob(settings, { ...projectionDeps, admin, sql: eventStore }),
-    },
+    admin: { tokens: splitList(config.ADMIN_API_TOKENS), rebuild, deadLetters: { deadLetters, redriver } },
   });
   const server = await listen(app, config.HOST, config.QUERY_PORT, logger);
   await live.start();
+  feed.start();
 
   onShutdown(logger, async () => {
+    // Open console streams would hold the server open: end them first (browsers reconnect).
+    feed.stop();
     await close(server);
-    await live.stop();
+    // Each consumer's leave waits for its fetch in flight: leave both groups at once.
+    await Promise.all([deadLetters.stop(), live.stop()]);
     watcher.stop();
     await producer.disconnect();
     await admin.disconnect();

@@ -27,6 +27,7 @@ function printWelcome(): void {
   console.log(`
 Command service  ${urls.command}   (docs: ${urls.command}/docs)
 Query service    ${urls.query}   (docs: ${urls.query}/docs)
+Console          ${urls.query}/console   (live lag, dead letters, rebuilds; admin token in .stack/admin-token)
 API token        ${token}   (also in .stack/api-token)
 
 Try:

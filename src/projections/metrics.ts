@@ -19,6 +19,12 @@ export function createProjectionMetrics(registry: Registry) {
       labelNames: ['runtime', 'reason'],
       registers,
     }),
+    redrives: new Counter({
+      name: 'projection_dead_letter_redrives_total',
+      help: 'Dead letters published back to the event topic by an operator, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
     viewReads: new Counter({
       name: 'query_view_reads_total',
       help: "Reads by id (kind=product) and list pages (kind=list), by source: the projection actors' memory or MongoDB",

@@ -43,3 +43,28 @@ export function summarizeParked(parked: ParkedByAggregate, now: number, staleAft
   }
   return { count, oldestParkedAt: oldest, stale };
 }
+
+/** What the operations console shows of a parked event. */
+export interface ParkedEventInfo {
+  partition: number;
+  aggregateId: string;
+  version: number;
+  offset: number;
+  parkedAt: string;
+}
+
+/** The `limit` events parked the longest. */
+export function longestParked(parked: ParkedByAggregate, limit: number): ParkedEventInfo[] {
+  const all: ParkedEventDoc[] = [];
+  for (const list of parked.values()) all.push(...list);
+  return all
+    .sort((a, b) => a.parkedAt.getTime() - b.parkedAt.getTime())
+    .slice(0, limit)
+    .map(({ partition, aggregateId, version, offset, parkedAt }) => ({
+      partition,
+      aggregateId,
+      version,
+      offset,
+      parkedAt: parkedAt.toISOString(),
+    }));
+}

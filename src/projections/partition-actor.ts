@@ -4,7 +4,7 @@ import { isMongoUnavailable, isWriteRefused } from '../infra/mongo.ts';
 import { planChunk } from './chunk-plan.ts';
 import type { DeadLetterSink } from './dead-letters.ts';
 import type { ProjectionMetrics } from './metrics.ts';
-import { groupParked, type ParkedEventDoc, summarizeParked } from './parked.ts';
+import { groupParked, longestParked, type ParkedEventDoc, type ParkedEventInfo, summarizeParked } from './parked.ts';
 import { ProductCache } from './product-cache.ts';
 import type { ProgressHub } from './progress-hub.ts';
 import { type DecodedRecord, decodeRecord } from './record.ts';
@@ -53,6 +53,8 @@ export type ActorStatus = 'starting' | 'running' | 'paused' | 'stopped';
 
 /** How often a batch in progress offers kafkajs a heartbeat (see `PartitionActor.handle`). */
 const KEEP_ALIVE_MS = 1_000;
+/** Parked events an actor reports in its progress, the longest parked first. */
+const PARKED_REPORTED = 20;
 
 /** A chunk MongoDB refuses this many times in a row is split in two (see `PartitionActor.refused`). */
 const REFUSALS_BEFORE_SPLIT = 2;
@@ -77,7 +79,14 @@ export interface ActorProgress {
   highWatermark: number | null;
   lastEventAt: string | null;
   pausedReason: string | null;
-  parked: { count: number; oldestParkedAt: string | null; stale: number };
+  /** Events parked waiting for a missing version; null while the actor holds no state (starting, paused). */
+  parkedCount: number | null;
+  /** The longest parked of them. */
+  parked: ParkedEventInfo[];
+  /** When the longest-waiting of them was parked. */
+  oldestParkedAt: string | null;
+  /** How many have waited longer than the stale-gap bound. */
+  staleParked: number;
 }
 
 /**
@@ -192,7 +201,10 @@ export class PartitionActor {
       highWatermark: this.highWatermark,
       lastEventAt: this.state?.shard.lastEventAt?.toISOString() ?? null,
       pausedReason: this.pausedReason,
-      parked: { ...parked, oldestParkedAt: parked.oldestParkedAt?.toISOString() ?? null },
+      parkedCount: this.state ? parked.count : null,
+      parked: this.state ? longestParked(this.state.parked, PARKED_REPORTED) : [],
+      oldestParkedAt: parked.oldestParkedAt?.toISOString() ?? null,
+      staleParked: parked.stale,
     };
   }
 

@@ -18,16 +18,18 @@ import {
 export type ProductEnvelope = ProductEvent extends infer E ? (E extends ProductEvent ? Envelope<E> : never) : never;
 
 /** Why a record cannot be projected; each is a dead-letter reason. */
-export type PoisonReason =
-  | 'unparseable'
-  | 'invalid-envelope'
-  | 'unknown-type'
-  | 'unsupported-schema-version'
-  | 'schema-violation'
-  | 'key-mismatch'
-  | 'invalid-stream-position'
-  | 'invalid-occurred-at'
-  | 'unwritable';
+export const POISON_REASONS = [
+  'unparseable',
+  'invalid-envelope',
+  'unknown-type',
+  'unsupported-schema-version',
+  'schema-violation',
+  'key-mismatch',
+  'invalid-stream-position',
+  'invalid-occurred-at',
+  'unwritable',
+] as const;
+export type PoisonReason = (typeof POISON_REASONS)[number];
 
 export type DecodedRecord =
   | { kind: 'event'; offset: number; message: KafkaMessage; envelope: ProductEnvelope }

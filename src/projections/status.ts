@@ -14,8 +14,8 @@ export interface PartitionStatus {
   ownedHere: boolean;
   state: ActorProgress['status'] | null;
   pausedReason: string | null;
-  /** Events waiting for a missing version, where this process owns the partition (null elsewhere). */
-  parked: ActorProgress['parked'] | null;
+  /** Events waiting for a missing version, where this process owns the partition and holds its state (null elsewhere). */
+  gaps: { count: number; oldestParkedAt: string | null; stale: number } | null;
 }
 
 export interface ProjectionsStatus {
@@ -64,7 +64,10 @@ export async function projectionsStatus(input: {
         ownedHere: local !== undefined,
         state: local?.status ?? null,
         pausedReason: local?.pausedReason ?? null,
-        parked: local?.parked ?? null,
+        gaps:
+          local && local.parkedCount !== null
+            ? { count: local.parkedCount, oldestParkedAt: local.oldestParkedAt, stale: local.staleParked }
+            : null,
       };
     })
     .sort((a, b) => a.partition - b.partition);

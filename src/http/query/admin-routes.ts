@@ -3,11 +3,13 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { RebuildInProgressError } from '../../projections/rebuild.ts';
 import type { RebuildJob } from '../../projections/rebuild-job.ts';
 import { ProblemError } from '../problem.ts';
+import { type DeadLetterRoutesDeps, deadLetterRoutes } from './dead-letter-routes.ts';
 import { NoQuery, parseQuery } from './params.ts';
 
 export interface AdminRoutesDeps {
   tokens: string[];
   rebuild: RebuildJob;
+  deadLetters: DeadLetterRoutesDeps;
 }
 
 const sameToken = (given: string, expected: string): boolean => {
@@ -30,6 +32,7 @@ export function adminAuth(tokens: string[]): MiddlewareHandler {
 /**
  * POST /admin/rebuild starts a rebuild from the event store in this process (see `beginRebuild`);
  * GET /admin/rebuild shows its progress: phase, events read of those counted, rate, ETA, handover.
+ * The dead-letter routes (dead-letter-routes.ts) sit behind the same token.
  */
 export function adminRoutes(deps: AdminRoutesDeps): Hono {
   const app = new Hono();
@@ -54,5 +57,6 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono {
     return c.json(progress);
   });
 
+  app.route('/', deadLetterRoutes(deps.deadLetters));
   return app;
 }

@@ -7,6 +7,7 @@ import { requestMetrics } from '../middleware/request-metrics.ts';
 import { ProblemError, problemHandler, problemResponse } from '../problem.ts';
 import { type AdminRoutesDeps, adminRoutes } from './admin-routes.ts';
 import { type CatalogRoutesDeps, catalogRoutes } from './catalog-routes.ts';
+import { type ConsoleRoutesDeps, consoleRoutes } from './console-routes.ts';
 import { docsRoutes } from './openapi.ts';
 import { type ProductRoutesDeps, productRoutes } from './product-routes.ts';
 import { unavailability } from './unavailability.ts';
@@ -18,6 +19,7 @@ export interface QueryAppDeps {
   catalog: CatalogRoutesDeps;
   health: HealthRoutesDeps;
   admin: AdminRoutesDeps;
+  console: ConsoleRoutesDeps;
 }
 
 /** The query service's HTTP API (DESIGN.md section 5). */
@@ -27,6 +29,7 @@ export function createQueryApp(deps: QueryAppDeps): Hono {
   app.use(requestMetrics(deps.registry));
   app.route('/', productRoutes(deps.products));
   app.route('/', catalogRoutes(deps.catalog));
+  app.route('/', consoleRoutes(deps.console));
   app.route('/', healthRoutes(deps.health));
   app.route('/', adminRoutes(deps.admin));
   app.route('/', docsRoutes());

@@ -1,16 +1,12 @@
 import { Hono } from 'hono';
-import type { Admin } from 'kafkajs';
-import type { ActorProgress } from '../../projections/partition-actor.ts';
-import { projectionsStatus } from '../../projections/status.ts';
+import type { ProjectionsStatus } from '../../projections/status.ts';
 import type { ViewReader } from '../../projections/view-reader.ts';
 import { NoQuery, parseQuery } from './params.ts';
 
 export interface CatalogRoutesDeps {
   reader: ViewReader;
-  admin: Admin;
-  topic: string;
-  /** The consumer group of the generation being read, and this process's actors in it. */
-  projection: () => { groupId: string; local: ActorProgress[] };
+  /** The consumer group's progress over every partition (see `projectionsStatus`). */
+  projections: () => Promise<ProjectionsStatus>;
 }
 
 /** GET /stats and GET /projections. */
@@ -24,17 +20,7 @@ export function catalogRoutes(deps: CatalogRoutesDeps): Hono {
 
   app.get('/projections', async (c) => {
     parseQuery(c, NoQuery);
-    const { groupId, local } = deps.projection();
-    const generation = deps.reader.pointer.current;
-    const status = await projectionsStatus({
-      admin: deps.admin,
-      topic: deps.topic,
-      groupId,
-      generation,
-      shards: await deps.reader.shards(generation),
-      local,
-    });
-    return c.json(status);
+    return c.json(await deps.projections());
   });
 
   return app;

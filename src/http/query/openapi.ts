@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { is, type Struct } from 'superstruct';
 import { docsPage } from '../openapi/docs-page.ts';
 import { toJsonSchema } from '../openapi/json-schema.ts';
+import { consolePaths, consoleSchemas, consoleSecuritySchemes } from './openapi-console.ts';
 import { listQueryFields, ProductQuery } from './params.ts';
 
 type Json = Record<string, unknown>;
@@ -117,13 +118,15 @@ export function queryOpenApi(): Json {
       },
       '/projections': {
         get: {
-          summary: 'Per partition: committed offset, end offset, lag, last event time',
+          summary:
+            'Per partition: committed offset, end offset, lag, last event time; where this process owns it, its actor state, pause reason and parked events (gaps: count, oldest, stale)',
           responses: { 200: json('projection progress') },
         },
       },
       '/admin/rebuild': {
         post: {
-          summary: 'Rebuild every view from the start of the topic into new collections, then switch (bearer token)',
+          summary:
+            'Rebuild every view from the event store into new collections, catch up from the topic, then switch (bearer token)',
           responses: {
             202: json('started'),
             401: problem('missing or bad admin token'),
@@ -132,7 +135,11 @@ export function queryOpenApi(): Json {
         },
         get: {
           summary: 'Progress of the last rebuild started by this process (bearer token)',
-          responses: { 200: json('progress'), 401: problem('missing or bad admin token'), 404: problem('none') },
+          responses: {
+            200: json('progress', { $ref: '#/components/schemas/RebuildProgress' }),
+            401: problem('missing or bad admin token'),
+            404: problem('none'),
+          },
         },
       },
       '/health/live': { get: { summary: 'The process runs', responses: { 200: json('ok') } } },
@@ -143,7 +150,9 @@ export function queryOpenApi(): Json {
         },
       },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition' } } } },
+      ...consolePaths,
     },
+    components: { schemas: consoleSchemas, securitySchemes: consoleSecuritySchemes },
   };
 }
 

@@ -101,10 +101,10 @@ test('a record MongoDB refuses is bisected out of its chunk and dead-lettered; t
   assert.equal(letters.length, 1, 'only the refused record is dead-lettered');
 
   // Its later event waits for a version that will never come: a parked gap, shown in /projections.
-  const status = await getJson<{ partitions: { parked: { count: number; oldestParkedAt: string | null } | null }[] }>(
+  const status = await getJson<{ partitions: { gaps: { count: number; oldestParkedAt: string | null } | null }[] }>(
     `${service.url}/projections`,
   );
   assert.equal(status.status, 200);
-  assert.equal(status.body.partitions[0]?.parked?.count, 1);
-  assert.ok(status.body.partitions[0]?.parked?.oldestParkedAt);
+  assert.equal(status.body.partitions[0]?.gaps?.count, 1);
+  assert.ok(status.body.partitions[0]?.gaps?.oldestParkedAt);
 });
