@@ -8,10 +8,11 @@ import { countParked, groupParked, type ParkedEventDoc } from './parked.ts';
 import { ProductCache } from './product-cache.ts';
 import type { ProgressHub } from './progress-hub.ts';
 import { type DecodedRecord, decodeRecord } from './record.ts';
+import { SupersededVersions } from './superseded-versions.ts';
 import type { ViewStore } from './view-store.ts';
 import { emptyShard, type StatsShard } from './views/catalog-stats/view.ts';
 import type { PartitionCatalog } from './views/products/memory-list.ts';
-import { type ProductVersionDoc, pruneBucketOf } from './views/products/versions.ts';
+import { pruneBucketOf } from './views/products/versions.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
 export interface ActorOptions {
@@ -41,8 +42,8 @@ interface LoadedState {
   cache: ProductCache;
   /** validFrom of the last chunk fully written: the watermark the next shard write may promise. */
   writtenUpTo: number;
-  /** The versions this actor superseded, in validTo order, for as long as list cursors live. */
-  versions: ProductVersionDoc[];
+  /** The versions this actor superseded, for as long as list cursors live. */
+  versions: SupersededVersions;
   /** No version superseded before this instant is in `versions` (see `catalog`). */
   loadedAt: number;
 }
@@ -171,8 +172,8 @@ export class PartitionActor {
     const state = this.state;
     if (this.status !== 'running' || !state?.cache.complete) return undefined;
     return {
-      products: state.cache.values(),
-      versions: state.versions,
+      current: state.cache.index,
+      superseded: state.versions.index,
       writtenUpTo: state.writtenUpTo,
       loadedAt: state.loadedAt,
     };
@@ -228,7 +229,7 @@ export class PartitionActor {
       state.parked = plan.parked;
       state.writtenUpTo = validFrom.getTime();
       for (const doc of plan.products) state.cache.set(doc);
-      state.versions.push(...plan.versionInserts);
+      state.versions.add(plan.versionInserts);
       for (const doc of plan.products) hub.notify(doc.id, doc.version);
       this.recordMetrics(plan, state, started);
       this.failures = 0;
@@ -273,7 +274,14 @@ export class PartitionActor {
     // one written by another process whose clock runs ahead of this one's.
     let loadedAt = Math.max(Date.now(), shard.watermark.getTime() + 1);
     for (const doc of snapshot.products) loadedAt = Math.max(loadedAt, doc.validFrom.getTime() + 1);
-    const state: LoadedState = { shard, parked, cache, writtenUpTo: shard.watermark.getTime(), versions: [], loadedAt };
+    const state: LoadedState = {
+      shard,
+      parked,
+      cache,
+      writtenUpTo: shard.watermark.getTime(),
+      versions: new SupersededVersions(),
+      loadedAt,
+    };
     this.state = state;
     this.status = 'running';
     this.deps.metrics.parked.set(this.labels, countParked(parked));
@@ -309,8 +317,7 @@ export class PartitionActor {
       state.writtenUpTo = now;
     }
     const cutoff = now - this.options.versionTtlMs;
-    const kept = state.versions.findIndex((v) => v.validTo.getTime() >= cutoff);
-    state.versions.splice(0, kept === -1 ? state.versions.length : kept);
+    state.versions.expireBefore(cutoff);
     const expired = pruneBucketOf(cutoff) - 1;
     if (this.lastPrunedBucket !== null && expired > this.lastPrunedBucket) {
       const buckets: number[] = [];

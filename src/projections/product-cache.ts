@@ -1,3 +1,4 @@
+import { ListIndex } from './views/products/list-index.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
 /**
@@ -5,10 +6,12 @@ import type { ProductDoc } from './views/products/view.ts';
  * stays exact while the actor lives; it is dropped whenever a write fails with an unknown outcome.
  * While `complete` (everything the partition holds was loaded and nothing evicted since), a miss
  * means the view has no such product and costs no read, which matters on FerretDB, where looking up a
- * document scans its collection.
+ * document scans its collection. The documents are also kept in list order (`index`), updated with
+ * every change, for list pages.
  */
 export class ProductCache {
   private readonly docs = new Map<string, ProductDoc>();
+  readonly index = new ListIndex<ProductDoc>();
 
   constructor(
     private readonly capacity: number,
@@ -32,17 +35,19 @@ export class ProductCache {
   }
 
   set(doc: ProductDoc): void {
-    this.docs.delete(doc._id);
+    const previous = this.docs.get(doc._id);
+    if (previous) {
+      this.docs.delete(doc._id);
+      this.index.delete(previous);
+    }
     this.docs.set(doc._id, doc);
+    this.index.add(doc);
     if (this.docs.size > this.capacity) {
-      const oldest = this.docs.keys().next().value as string;
-      this.docs.delete(oldest);
+      const [oldestId, oldest] = this.docs.entries().next().value as [string, ProductDoc];
+      this.docs.delete(oldestId);
+      this.index.delete(oldest);
       this.complete = false;
     }
-  }
-
-  values(): IterableIterator<ProductDoc> {
-    return this.docs.values();
   }
 
   get size(): number {

@@ -6,8 +6,9 @@ import { catalogStats, readShards, snapshotWatermark } from './views/catalog-sta
 import type { CatalogStats, StatsShard } from './views/catalog-stats/view.ts';
 import { priceHistoryOf } from './views/price-history/query.ts';
 import type { PriceHistoryDoc } from './views/price-history/view.ts';
+import type { ListPage, ListRequest } from './views/products/list-rules.ts';
 import { canListAt, listFromMemory, memorySnapshot, type PartitionCatalog } from './views/products/memory-list.ts';
-import { findProduct, type ListPage, type ListRequest, listProducts } from './views/products/query.ts';
+import { findProduct, listProducts } from './views/products/query.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
 /** Product documents a process holds in memory, exactly as MongoDB holds them (the projection's own). */

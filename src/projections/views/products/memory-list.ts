@@ -1,29 +1,37 @@
+import type { ListIndex } from './list-index.ts';
 import {
-  compareListed,
-  compareSortKeys,
-  escapeRegex,
+  assemblePage,
+  compareByField,
+  indexedConditions,
   type ListedProduct,
   type ListPage,
   type ListRequest,
-  type ProductFilters,
-  sortKeyOf,
-} from './query.ts';
+  type ListWalk,
+  SORTS,
+  type SortField,
+} from './list-rules.ts';
 import type { ProductVersionDoc } from './versions.ts';
 import type { ProductDoc } from './view.ts';
 
 /**
- * What one partition actor holds of its partition: every product document and every version it
- * superseded since it loaded, exactly as written to MongoDB (documents enter memory only once
- * MongoDB has acknowledged them).
+ * What one partition actor holds of its partition, indexed for lists: every product document and
+ * every version it superseded since it loaded, exactly as written to MongoDB (documents enter memory
+ * only once MongoDB has acknowledged them).
  */
 export interface PartitionCatalog {
-  products: Iterable<ProductDoc>;
-  /** Ordered by `validTo`. */
-  versions: readonly ProductVersionDoc[];
+  current: ListIndex<ProductDoc>;
+  /** Weighted by `validTo`, so a walk at a snapshot skips the versions that ended before it. */
+  superseded: ListIndex<ProductVersionDoc>;
   /** Everything valid from this instant or earlier is written: a list snapshot may be taken at it. */
   writtenUpTo: number;
-  /** Versions superseded before this instant are not in `versions`: older snapshots need MongoDB. */
+  /** Versions superseded before this instant are not in `superseded`: older snapshots need MongoDB. */
   loadedAt: number;
+}
+
+/** One index walk, as the merge sees it. */
+interface IndexWalk {
+  readonly current: ListedProduct | undefined;
+  advance(): ListedProduct | undefined;
 }
 
 /** Whether `catalogs` can answer a list at `snapshot`, exactly as MongoDB would. */
@@ -36,61 +44,72 @@ export function canListAt(catalogs: readonly PartitionCatalog[], snapshot: Date)
 export const memorySnapshot = (catalogs: readonly PartitionCatalog[]): Date =>
   new Date(Math.min(...catalogs.map((c) => c.writtenUpTo)));
 
-function matcher(filters: ProductFilters): (doc: ListedProduct) => boolean {
-  const { status, currency, minPrice, maxPrice, q } = filters;
-  const name = q === undefined ? undefined : new RegExp(escapeRegex(q), 'i');
-  return (doc) =>
-    (status === undefined || doc.status === status) &&
-    (currency === undefined || doc.price.currency === currency) &&
-    (minPrice === undefined || doc.price.amount >= minPrice) &&
-    (maxPrice === undefined || doc.price.amount <= maxPrice) &&
-    (name === undefined || name.test(doc.name));
-}
-
-/** Index of the first version (ordered by validTo) still valid after `t`. */
-function firstEndingAfter(versions: readonly ProductVersionDoc[], t: number): number {
-  let lo = 0;
-  let hi = versions.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((versions[mid] as ProductVersionDoc).validTo.getTime() > t) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
 /**
- * The page `listProducts` reads from MongoDB, computed from the partition actors' memory: the same
- * filters, the same snapshot rule (documents valid at the snapshot, current or superseded), the
- * same order and cursor. One pass keeps the best `limit + 1` items, so a page costs one look at each
- * product instead of a sort of the catalog.
+ * The page `listProducts` reads from MongoDB, from the partition actors' indexes: the same walk (see
+ * list-rules.ts), merged from one index walk per partition, group and kind (current documents,
+ * superseded versions still current at the snapshot). A page costs a seek per walk, O(log n), and
+ * then the products it walks, at most the budget.
  */
 export function listFromMemory(catalogs: readonly PartitionCatalog[], request: ListRequest): ListPage {
-  const { sort, limit, snapshot, after } = request;
+  const { sort, snapshot, after } = request;
+  const { field, direction } = SORTS[sort];
   const t = snapshot.getTime();
-  const matches = matcher(request.filters);
-  const best: ListedProduct[] = [];
-  const order = (a: ListedProduct, b: ListedProduct) => compareListed(sort, a, b);
-  const consider = (doc: ListedProduct) => {
-    if (after && compareSortKeys(sort, sortKeyOf(sort, doc), doc.id, after.key, after.id) <= 0) return;
-    if (best.length > limit && order(doc, best[limit] as ListedProduct) >= 0) return;
-    if (!matches(doc)) return;
-    let at = best.length;
-    while (at > 0 && order(doc, best[at - 1] as ListedProduct) < 0) at -= 1;
-    best.splice(at, 0, doc);
-    if (best.length > limit + 1) best.pop();
-  };
+  const conditions = indexedConditions(sort, request.filters);
+  const walks: IndexWalk[] = [];
   for (const catalog of catalogs) {
-    for (const doc of catalog.products) if (doc.validFrom.getTime() <= t) consider(doc);
-    const { versions } = catalog;
-    for (let i = firstEndingAfter(versions, t); i < versions.length; i++) {
-      const version = versions[i] as ProductVersionDoc;
-      if (version.validFrom.getTime() <= t) consider(version);
+    walks.push(...catalog.current.walks(field, direction, conditions, after));
+    walks.push(...catalog.superseded.walks(field, direction, conditions, after, t));
+  }
+  const page = assemblePage(request, new MergedWalk(walks, field, direction), (p) => p.validFrom.getTime() <= t);
+  return { ...page, items: page.items.map(({ _id, ...listed }: ListedProduct & { _id?: string }) => listed) };
+}
+
+/** Walks in list order merged into one (a binary heap on their current items). */
+class MergedWalk implements ListWalk {
+  private readonly heap: IndexWalk[];
+  private readonly before: (a: ListedProduct, b: ListedProduct) => boolean;
+
+  constructor(walks: IndexWalk[], field: SortField, direction: 1 | -1) {
+    this.before = (a, b) => direction * (compareByField(field, a, b) || a.version - b.version) < 0;
+    this.heap = walks.filter((w) => w.current !== undefined);
+    for (let i = (this.heap.length >>> 1) - 1; i >= 0; i--) this.sink(i);
+  }
+
+  more(): boolean {
+    return this.heap.length > 0;
+  }
+
+  next(): ListedProduct | undefined {
+    const top = this.heap[0];
+    if (!top) return undefined;
+    const item = top.current as ListedProduct;
+    if (top.advance() === undefined) {
+      const last = this.heap.pop() as IndexWalk;
+      if (this.heap.length > 0) this.heap[0] = last;
+    }
+    this.sink(0);
+    return item;
+  }
+
+  private sink(start: number): void {
+    const heap = this.heap;
+    let i = start;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && this.first(l, m)) m = l;
+      if (r < heap.length && this.first(r, m)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m] as IndexWalk, heap[i] as IndexWalk];
+      i = m;
     }
   }
-  const items = best.slice(0, limit).map(({ _id, ...listed }: ListedProduct & { _id?: string }) => listed);
-  const lastItem = items.at(-1);
-  return best.length > limit && lastItem
-    ? { items, last: { key: sortKeyOf(sort, lastItem), id: lastItem.id } }
-    : { items };
+
+  private first(a: number, b: number): boolean {
+    return this.before(
+      (this.heap[a] as IndexWalk).current as ListedProduct,
+      (this.heap[b] as IndexWalk).current as ListedProduct,
+    );
+  }
 }
