@@ -1,3 +1,4 @@
+import { LIST_SCALING_SIZES, type ListScalingStep } from './list-scaling.ts';
 import type { TargetName } from './report.ts';
 import {
   type Mix,
@@ -55,13 +56,19 @@ export type Step =
       rateFraction: number;
       fallbackRate: number;
     })
-  | { kind: 'rebuild'; scenario: string; part: string; title: string };
+  | { kind: 'rebuild'; scenario: string; part: string; title: string }
+  | ListScalingStep;
 
 export interface PlanOptions {
   mode: Mode;
   /** Measure only the naive and trivial baselines (no services needed). */
   baselinesOnly: boolean;
+  /** Only the steps of these scenarios (`list-scaling` and `rebuild` included); all when undefined. */
+  only?: readonly string[];
 }
+
+/** Bench-only steps, with no k6 counterpart, after the scenarios of the file. */
+export const BENCH_ONLY_SCENARIOS = ['list-scaling', 'rebuild'] as const;
 
 const COMMAND_TARGETS: TargetName[] = ['trivial', 'naive', 'ours'];
 const QUERY_TARGETS: TargetName[] = ['trivial', 'ours'];
@@ -184,7 +191,14 @@ const planners: Record<string, Planner> = {
 
 /** Steps that involve our services are dropped in baselines-only mode; baselines stay. */
 function withoutOurs(step: Step): Step | undefined {
-  if (step.kind === 'read-your-writes' || step.kind === 'lag' || step.kind === 'rebuild') return undefined;
+  if (
+    step.kind === 'read-your-writes' ||
+    step.kind === 'lag' ||
+    step.kind === 'rebuild' ||
+    step.kind === 'list-scaling'
+  ) {
+    return undefined;
+  }
   return { ...step, targets: step.targets.filter((t) => t !== 'ours') };
 }
 
@@ -194,10 +208,24 @@ export function buildPlan(file: ScenarioFile, options: PlanOptions): Step[] {
     if (!planner) throw new Error(`scenario ${name} in loadtest/scenarios.json has no bench planner (bench/plan.ts)`);
     return planner(name, scenario(file, name), file, options);
   });
+  steps.push({
+    kind: 'list-scaling',
+    scenario: 'list-scaling',
+    part: 'pages',
+    title: 'list-scaling: pages by catalog size',
+    sizes: LIST_SCALING_SIZES[options.mode],
+    connections: file.connections,
+    durationMs: options.mode === 'quick' ? 2000 : 10_000,
+    warmupMs: parseDuration(file.warmup[options.mode]),
+  });
   // The rebuild replays everything the scenarios wrote, so it comes last; it has no k6 counterpart.
   steps.push({ kind: 'rebuild', scenario: 'rebuild', part: 'catch-up', title: 'rebuild: catch-up' });
-  if (!options.baselinesOnly) return steps;
-  return steps
+  const known = [...Object.keys(file.scenarios), ...BENCH_ONLY_SCENARIOS];
+  const unknown = options.only?.filter((name) => !known.includes(name)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only: no scenario ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  const chosen = options.only ? steps.filter((s) => options.only?.includes(s.scenario)) : steps;
+  if (!options.baselinesOnly) return chosen;
+  return chosen
     .map(withoutOurs)
     .filter((s): s is Step => s !== undefined && (!('targets' in s) || s.targets.length > 0));
 }
@@ -206,7 +234,7 @@ export function buildPlan(file: ScenarioFile, options: PlanOptions): Step[] {
 export function plannedMixes(steps: Step[]): Record<string, Mix[]> {
   const mixes: Record<string, Mix[]> = {};
   for (const step of steps) {
-    if (step.kind === 'seed' || step.kind === 'rebuild') continue;
+    if (step.kind === 'seed' || step.kind === 'rebuild' || step.kind === 'list-scaling') continue;
     mixes[step.scenario] ??= [];
     mixes[step.scenario]?.push(step.mix);
   }

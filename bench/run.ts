@@ -7,7 +7,9 @@ import { type Check, END_OFFSET_FIELDS, exhaustionCheck, noOversellCheck, sumFie
 import { CpuRun, CpuSampler, describeCpu } from './cpu.ts';
 import { cpuGroups, type Databases, stackPids, type WatchedPids } from './cpu-groups.ts';
 import { closedLoop, HttpClient, log, pacedLoop, vuLoop } from './generator.ts';
-import { buildPlan, type Step } from './plan.ts';
+import type { ListScalingResult } from './list-report.ts';
+import { type ListScalingStep, runListScaling } from './list-scaling.ts';
+import { BENCH_ONLY_SCENARIOS, buildPlan, type Step } from './plan.ts';
 import { type ProfiledService, startProfiledCommandService } from './profile.ts';
 import {
   type BenchReport,
@@ -39,7 +41,7 @@ import {
 import { Recorder } from './stats.ts';
 import { classify, createBody, type OpContext, operation, Population, type Service } from './workloads.ts';
 
-const HELP = `Usage: npm run bench -- [--quick] [--baselines-only] [--profile]
+const HELP = `Usage: npm run bench -- [--quick] [--baselines-only] [--profile] [--only <scenario,...>]
 
 Runs every scenario of loadtest/scenarios.json against the running services (npm run up -- --detach)
 beside two baselines it starts itself (naive CRUD on 127.0.0.1:8090, trivial Hono on 127.0.0.1:8091),
@@ -51,6 +53,9 @@ reports the CPU time per request of every process involved, read from /proc.
   --profile          restart the stack's command service under node --cpu-prof for the run, then
                      write one .cpuprofile per thread to bench/results/profiles/<date>/ and
                      summarize each (the stack's own command service is started again afterwards)
+  --only a,b         only these scenarios: those of loadtest/scenarios.json and ${BENCH_ONLY_SCENARIOS.join(', ')}
+                     (list-scaling: list pages per sort, with and without filters, beside GET by id and
+                     the trivial endpoint, at 10,000 and 100,000 products, grown by a bench-only seeding path)
 
 Environment: COMMAND_URL, QUERY_URL, COMMAND_API_TOKEN (else .stack/api-token), DATABASE_URL, MONGO_URL,
 KAFKA_VERSION (to name the brokers' version in the report), NAIVE_PORT and TRIVIAL_PORT (the baselines' ports).`;
@@ -102,6 +107,7 @@ class Bench {
   readonly checks: Check[] = [];
   readonly notes: string[] = [];
   rebuild: RebuildResult = { status: 'skipped', detail: 'not planned' };
+  lists: ListScalingResult | undefined;
   private readonly pools: Record<TargetName, Population> = {
     ours: new Population(),
     naive: new Population(),
@@ -139,7 +145,27 @@ class Bench {
         return this.lag(step);
       case 'rebuild':
         return this.rebuildStep();
+      case 'list-scaling':
+        return this.listScaling(step);
     }
+  }
+
+  private async listScaling(step: ListScalingStep): Promise<void> {
+    const queryUrl = this.url('ours', 'query');
+    if (!queryUrl) return;
+    const { rows, result } = await runListScaling(
+      {
+        queryUrl,
+        trivialUrl: this.url('trivial', 'query'),
+        databaseUrl: endpoints.database,
+        token: this.token,
+        progressEveryMs: this.progressEveryMs,
+        settleMs: this.mode === 'quick' ? 60_000 : 900_000,
+      },
+      step,
+    );
+    this.rows.push(...rows);
+    this.lists = result;
   }
 
   private url(target: TargetName, service: 'command' | 'query'): string | undefined {
@@ -654,6 +680,7 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       'baselines-only': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      only: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -671,10 +698,12 @@ async function main(): Promise<number> {
     throw new Error(`--profile restarts the local stack's command service (${urls.command}), not ${endpoints.command}`);
   }
   const file = loadScenarioFile();
-  const plan = buildPlan(file, { mode, baselinesOnly });
+  const only = values.only?.split(',').map((name) => name.trim());
+  const plan = buildPlan(file, { mode, baselinesOnly, ...(only ? { only } : {}) });
   const startedAt = new Date();
   const dir = join(repoRoot, 'bench', 'results');
-  const suffix = mode === 'quick' ? '-quick' : '';
+  // A partial run (--only) writes files of its own, so it never replaces a full run's figures.
+  const suffix = `${only ? `-${only.join('+')}` : ''}${mode === 'quick' ? '-quick' : ''}`;
   const stem = `${resultStem(startedAt)}${suffix}`;
   log(
     `cqrs-catalog bench, ${mode} mode${baselinesOnly ? ', baselines only' : ''}: ${plan.length} steps from ${SCENARIOS_FILE}`,
@@ -781,6 +810,7 @@ async function main(): Promise<number> {
       rebuild: bench.rebuild,
       checks: bench.checks,
       notes: bench.notes,
+      ...(bench.lists ? { lists: bench.lists } : {}),
     };
     mkdirSync(dir, { recursive: true });
     const markdown = renderMarkdown(report);

@@ -11,7 +11,7 @@ import { type DecodedRecord, decodeRecord } from './record.ts';
 import { SupersededVersions } from './superseded-versions.ts';
 import type { ViewStore } from './view-store.ts';
 import { emptyShard, type StatsShard } from './views/catalog-stats/view.ts';
-import type { PartitionCatalog } from './views/products/memory-list.ts';
+import type { CatalogIndex, PartitionCatalog } from './views/products/memory-list.ts';
 import { pruneBucketOf } from './views/products/versions.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
@@ -34,6 +34,8 @@ export interface ActorDeps {
   hub: ProgressHub;
   metrics: ProjectionMetrics;
   logger: Logger;
+  /** The process's list index, which the actor keeps its documents in while it holds them. */
+  index: CatalogIndex;
 }
 
 interface LoadedState {
@@ -136,6 +138,7 @@ export class PartitionActor {
     clearInterval(this.idleTimer);
     clearTimeout(this.retryTimer);
     await this.mailbox;
+    this.dropState();
     // A partition paused by this actor would stay paused if it came back to this consumer later.
     this.resume?.();
     this.resume = undefined;
@@ -165,18 +168,20 @@ export class PartitionActor {
   }
 
   /**
-   * The whole partition as this actor holds it, for list queries; undefined unless the actor holds
+   * What this actor vouches for in the list index, for list queries; undefined unless the actor holds
    * every product document of the partition (its cache is complete).
    */
   catalog(): PartitionCatalog | undefined {
     const state = this.state;
     if (this.status !== 'running' || !state?.cache.complete) return undefined;
-    return {
-      current: state.cache.index,
-      superseded: state.versions.index,
-      writtenUpTo: state.writtenUpTo,
-      loadedAt: state.loadedAt,
-    };
+    return { writtenUpTo: state.writtenUpTo, loadedAt: state.loadedAt };
+  }
+
+  /** Lets the state go, and with it its documents and versions in the list index. */
+  private dropState(): void {
+    this.state?.cache.release();
+    this.state?.versions.release();
+    this.state = undefined;
   }
 
   private exclusive(task: () => Promise<void>): Promise<void> {
@@ -260,15 +265,20 @@ export class PartitionActor {
 
   private async load(): Promise<LoadedState> {
     const snapshot = await this.deps.store.loadPartition(this.partition, this.options.cacheSize);
-    const cache = new ProductCache(this.options.cacheSize, snapshot.complete);
+    const cache = new ProductCache(this.options.cacheSize, snapshot.complete, this.deps.index.current);
     for (const doc of snapshot.products) cache.set(doc);
     const shard = snapshot.shard ?? emptyShard(this.partition);
     const parked = groupParked(snapshot.parked);
-    await this.dropStaleParked(parked, cache);
-    if (this.lastPrunedBucket === null) {
-      const cutoff = Date.now() - this.options.versionTtlMs;
-      await this.deps.store.pruneVersionsBefore(this.partition, new Date(cutoff));
-      this.lastPrunedBucket = pruneBucketOf(cutoff) - 1;
+    try {
+      await this.dropStaleParked(parked, cache);
+      if (this.lastPrunedBucket === null) {
+        const cutoff = Date.now() - this.options.versionTtlMs;
+        await this.deps.store.pruneVersionsBefore(this.partition, new Date(cutoff));
+        this.lastPrunedBucket = pruneBucketOf(cutoff) - 1;
+      }
+    } catch (error) {
+      cache.release();
+      throw error;
     }
     // A version superseded before now ends at the validFrom of a loaded document at the latest, even
     // one written by another process whose clock runs ahead of this one's.
@@ -279,7 +289,7 @@ export class PartitionActor {
       parked,
       cache,
       writtenUpTo: shard.watermark.getTime(),
-      versions: new SupersededVersions(),
+      versions: new SupersededVersions(this.deps.index.superseded),
       loadedAt,
     };
     this.state = state;
@@ -328,7 +338,7 @@ export class PartitionActor {
   }
 
   private pause(error: unknown, payload: EachBatchPayload): void {
-    this.state = undefined;
+    this.dropState();
     this.failures += 1;
     this.status = 'paused';
     this.pausedReason = (error as Error).message ?? String(error);

@@ -1,4 +1,4 @@
-import { ListIndex } from './views/products/list-index.ts';
+import type { ListIndex } from './views/products/list-index.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
 /**
@@ -6,16 +6,16 @@ import type { ProductDoc } from './views/products/view.ts';
  * stays exact while the actor lives; it is dropped whenever a write fails with an unknown outcome.
  * While `complete` (everything the partition holds was loaded and nothing evicted since), a miss
  * means the view has no such product and costs no read, which matters on FerretDB, where looking up a
- * document scans its collection. The documents are also kept in list order (`index`), updated with
- * every change, for list pages.
+ * document scans its collection. The documents it holds are also in the process's list index (see
+ * `CatalogIndex`), updated with every change, until `release`.
  */
 export class ProductCache {
   private readonly docs = new Map<string, ProductDoc>();
-  readonly index = new ListIndex<ProductDoc>();
 
   constructor(
     private readonly capacity: number,
     public complete: boolean,
+    private readonly index: ListIndex<ProductDoc>,
   ) {}
 
   /** The document, null when the view has none, undefined when only MongoDB knows. */
@@ -48,6 +48,13 @@ export class ProductCache {
       this.index.delete(oldest);
       this.complete = false;
     }
+  }
+
+  /** Takes every document out of the list index: the actor is letting its state go. */
+  release(): void {
+    for (const doc of this.docs.values()) this.index.delete(doc);
+    this.docs.clear();
+    this.complete = false;
   }
 
   get size(): number {

@@ -5,7 +5,6 @@ import { decodeCursor } from '../../../src/http/query/cursor.ts';
 import type { ProductEnvelope } from '../../../src/projections/record.ts';
 import { SupersededVersions } from '../../../src/projections/superseded-versions.ts';
 import { viewCollections } from '../../../src/projections/view-store.ts';
-import { ListIndex } from '../../../src/projections/views/products/list-index.ts';
 import {
   type ListPage,
   type ListPosition,
@@ -14,9 +13,8 @@ import {
   type ProductFilters,
   type ProductSort,
 } from '../../../src/projections/views/products/list-rules.ts';
-import { listFromMemory, type PartitionCatalog } from '../../../src/projections/views/products/memory-list.ts';
+import { listFromMemory, newCatalogIndex } from '../../../src/projections/views/products/memory-list.ts';
 import { listProducts } from '../../../src/projections/views/products/query.ts';
-import type { ProductDoc } from '../../../src/projections/views/products/view.ts';
 import { eventually } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
 import { QueryBed } from './support/bed.ts';
@@ -133,13 +131,11 @@ async function currentSnapshot(): Promise<{ generation: number; snapshot: Date }
 test('memory indexes and FerretDB give the same pages, budget cuts included, for generated queries', async () => {
   const { generation, snapshot } = await currentSnapshot();
   const { products, versions } = viewCollections(mongo.db(database), generation);
-  const superseded = new SupersededVersions();
-  superseded.add((await versions.find({}).toArray()).sort((a, b) => a.validTo.getTime() - b.validTo.getTime()));
-  const current = new ListIndex<ProductDoc>();
-  for (const doc of await products.find({}).toArray()) current.add(doc);
-  const catalogs: PartitionCatalog[] = [
-    { current, superseded: superseded.index, writtenUpTo: snapshot.getTime(), loadedAt: 0 },
-  ];
+  const index = newCatalogIndex();
+  new SupersededVersions(index.superseded).add(
+    (await versions.find({}).toArray()).sort((a, b) => a.validTo.getTime() - b.validTo.getTime()),
+  );
+  for (const doc of await products.find({}).toArray()) index.current.add(doc);
 
   const queries = fc.sample(
     fc.record({
@@ -160,7 +156,7 @@ test('memory indexes and FerretDB give the same pages, budget cuts included, for
       ...(walkBudget === undefined ? {} : { walkBudget }),
     });
     const stored = await walkAll((after) => listProducts(products, versions, request(after), RETENTION_MS));
-    const held = await walkAll((after) => listFromMemory(catalogs, request(after)));
+    const held = await walkAll((after) => listFromMemory(index, request(after)));
     assert.deepEqual(held, stored, JSON.stringify({ sort, filters, limit, walkBudget }));
   }
 });

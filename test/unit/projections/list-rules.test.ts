@@ -6,6 +6,7 @@ import {
   compareText,
   type ListedProduct,
   nameMatcher,
+  textSortKey,
 } from '../../../src/projections/views/products/list-rules.ts';
 
 const text = fc.string({ unit: 'binary', maxLength: 8 });
@@ -13,7 +14,10 @@ const text = fc.string({ unit: 'binary', maxLength: 8 });
 test('names order as their UTF-8 bytes do (code point order), which is how MongoDB and FerretDB compare them', () => {
   fc.assert(
     fc.property(text, text, (a, b) => {
-      assert.equal(Math.sign(compareText(a, b)), Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b))));
+      const bytes = Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      assert.equal(Math.sign(compareText(a, b)), bytes);
+      const [x, y] = [textSortKey(a), textSortKey(b)];
+      assert.equal(x < y ? -1 : x > y ? 1 : 0, bytes, 'the index keys order the same way');
     }),
     { numRuns: 5000 },
   );
@@ -36,17 +40,30 @@ test('q matches a literal substring under simple case folding, outside the BMP t
   );
 });
 
-const product = (id: number, name: string): ListedProduct =>
-  ({ id: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`, name, price: { amount: 1 } }) as ListedProduct;
-
-test('a page lists a product given twice in a row once, and counts both against the budget', () => {
-  const items = [product(1, 'a'), product(1, 'a'), product(2, 'b'), product(3, 'c')];
-  let at = 0;
-  const walk = { next: () => items[at++], more: () => at < items.length };
+test('a walk counts every product it gives against the budget, listed or not', () => {
+  const names = ['a', 'b', 'c', 'd'];
+  let at = -1;
+  const walk = {
+    product: undefined as unknown as ListedProduct,
+    name: '',
+    price: 1,
+    current: true,
+    next: () => {
+      at += 1;
+      if (at >= names.length) return false;
+      const name = names[at] as string;
+      walk.product = { id: `00000000-0000-4000-8000-00000000000${at}`, name } as ListedProduct;
+      walk.name = name;
+      walk.current = name !== 'b';
+      return true;
+    },
+    more: () => at + 1 < names.length,
+  };
   const page = assemblePage({ filters: {}, sort: 'name', limit: 5, snapshot: new Date(0), walkBudget: 3 }, walk);
   assert.deepEqual(
     page.items.map((p) => p.name),
-    ['a', 'b'],
+    ['a', 'c'],
+    'b was not current at the snapshot',
   );
-  assert.deepEqual(page.last, { key: 'b', id: items[2]?.id });
+  assert.deepEqual(page.last, { key: 'c', id: '00000000-0000-4000-8000-000000000002' });
 });

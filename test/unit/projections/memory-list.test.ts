@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { SupersededVersions } from '../../../src/projections/superseded-versions.ts';
-import { ListIndex } from '../../../src/projections/views/products/list-index.ts';
 import {
   type ListedProduct,
   type ListPosition,
@@ -13,9 +12,10 @@ import {
   sortKeyOf,
 } from '../../../src/projections/views/products/list-rules.ts';
 import {
+  type CatalogIndex,
   canListAt,
   listFromMemory,
-  type PartitionCatalog,
+  newCatalogIndex,
 } from '../../../src/projections/views/products/memory-list.ts';
 import { type ProductVersionDoc, supersededVersion } from '../../../src/projections/views/products/versions.ts';
 import type { ProductDoc } from '../../../src/projections/views/products/view.ts';
@@ -65,7 +65,7 @@ const filtersArb: fc.Arbitrary<ProductFilters> = fc.record(
 );
 
 /** Products spread over three partitions, each with its history: current documents and superseded versions. */
-function build(histories: Revision[][]): { catalogs: PartitionCatalog[]; all: ListedProduct[][] } {
+function build(histories: Revision[][]): { index: CatalogIndex; all: ListedProduct[][] } {
   const partitions = [0, 1, 2].map(() => ({ products: [] as ProductDoc[], versions: [] as ProductVersionDoc[] }));
   const all: ListedProduct[][] = [];
   histories.forEach((revisions, index) => {
@@ -96,14 +96,14 @@ function build(histories: Revision[][]): { catalogs: PartitionCatalog[]; all: Li
     target.versions.push(...versions);
     all.push([...versions, docs.at(-1) as ProductDoc]);
   });
-  const catalogs = partitions.map((p) => {
-    const current = new ListIndex<ProductDoc>();
-    for (const doc of p.products) current.add(doc);
-    const superseded = new SupersededVersions();
-    superseded.add([...p.versions].sort((a, b) => a.validTo.getTime() - b.validTo.getTime()));
-    return { current, superseded: superseded.index, writtenUpTo: T0 + 1000, loadedAt: T0 };
-  });
-  return { catalogs, all };
+  const index = newCatalogIndex();
+  for (const p of partitions) {
+    for (const doc of p.products) index.current.add(doc);
+    new SupersededVersions(index.superseded).add(
+      [...p.versions].sort((a, b) => a.validTo.getTime() - b.validTo.getTime()),
+    );
+  }
+  return { index, all };
 }
 
 /** The specification: each product as it was at `t`, filtered and in sort order. */
@@ -151,12 +151,12 @@ test('paging through memory lists each product once, as it was at the snapshot, 
       fc.integer({ min: 1, max: 7 }),
       fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
       (histories, filters, sort, offset, limit, walkBudget) => {
-        const { catalogs, all } = build(histories);
+        const { index, all } = build(histories);
         const snapshot = new Date(T0 + offset);
         const listed: string[] = [];
         let after: ListPosition | undefined;
         for (let pages = 0; pages < 1000; pages++) {
-          const page = listFromMemory(catalogs, { filters, sort, limit, snapshot, after, walkBudget });
+          const page = listFromMemory(index, { filters, sort, limit, snapshot, after, walkBudget });
           assert.ok(page.items.length <= limit);
           listed.push(...page.items.map((d) => `${d.id}@${d.version}`));
           if (!page.last) break;
@@ -174,19 +174,19 @@ test('a page that walks its budget without filling up stops there, with a cursor
   const histories = Array.from({ length: 3000 }, (_, i) => [
     { at: 1, name: `Plate ${i}`, amount: 1 + (i % 50), currency: 'EUR', status: 'active' as const },
   ]);
-  const { catalogs, all } = build(histories);
+  const { index, all } = build(histories);
   const request = { filters: { q: 'no such name' }, sort: 'price' as const, limit: 20, snapshot: new Date(T0 + 10) };
   const inOrder = all.map((h) => h[0] as ListedProduct).sort((a, b) => modelOrder('price', a, b));
   const hundredth = inOrder[99] as ListedProduct;
 
-  const first = listFromMemory(catalogs, { ...request, walkBudget: 100 });
+  const first = listFromMemory(index, { ...request, walkBudget: 100 });
   assert.deepEqual(first.items, []);
   assert.deepEqual(first.last, { key: sortKeyOf('price', hundredth), id: hundredth.id });
 
   let pages = 1;
   let after: ListPosition | undefined = first.last;
   while (after) {
-    after = listFromMemory(catalogs, { ...request, walkBudget: 100, after }).last;
+    after = listFromMemory(index, { ...request, walkBudget: 100, after }).last;
     pages += 1;
   }
   assert.equal(pages, 30, 'every page walked exactly its budget of the 3,000 products');
@@ -196,8 +196,8 @@ test('a price range under a price sort is walked from its bound, not from the ch
   const histories = Array.from({ length: 3000 }, (_, i) => [
     { at: 1, name: `Plate ${i}`, amount: 1 + i, currency: i % 2 ? 'EUR' : 'USD', status: 'active' as const },
   ]);
-  const { catalogs } = build(histories);
-  const page = listFromMemory(catalogs, {
+  const { index } = build(histories);
+  const page = listFromMemory(index, {
     filters: { minPrice: 2900, maxPrice: 2905, currency: 'EUR' },
     sort: '-price',
     limit: 10,
@@ -213,20 +213,15 @@ test('a price range under a price sort is walked from its bound, not from the ch
 });
 
 test('a page carries no storage key, and the last page has no cursor', () => {
-  const { catalogs } = build([[{ at: 1, name: 'Mug', amount: 5, currency: 'EUR', status: 'active' }]]);
-  const page = listFromMemory(catalogs, { filters: {}, sort: 'name', limit: 5, snapshot: new Date(T0 + 10) });
+  const { index } = build([[{ at: 1, name: 'Mug', amount: 5, currency: 'EUR', status: 'active' }]]);
+  const page = listFromMemory(index, { filters: {}, sort: 'name', limit: 5, snapshot: new Date(T0 + 10) });
   assert.equal(page.items.length, 1);
   assert.equal('_id' in (page.items[0] as object), false);
   assert.equal(page.last, undefined);
 });
 
 test('memory answers only snapshots between the load of every partition and its last write', () => {
-  const catalog = {
-    current: new ListIndex<ProductDoc>(),
-    superseded: new ListIndex<ProductVersionDoc>(),
-    loadedAt: 100,
-    writtenUpTo: 200,
-  };
+  const catalog = { loadedAt: 100, writtenUpTo: 200 };
   assert.equal(canListAt([catalog], new Date(150)), true);
   assert.equal(canListAt([catalog], new Date(99)), false, 'older versions may be only in MongoDB');
   assert.equal(canListAt([catalog], new Date(201)), false, 'writes after 200 may still be in flight');

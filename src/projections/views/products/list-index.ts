@@ -1,14 +1,58 @@
 import { type Direction, OrderedSet, type Walk } from '../../ordered-set.ts';
 import {
-  compareByField,
-  comparePositions,
+  compareIds,
   type IndexedConditions,
   type ListedProduct,
   type ListPosition,
   type SortField,
+  textSortKey,
 } from './list-rules.ts';
 
-type Trees<D> = Record<SortField, OrderedSet<D>>;
+/**
+ * A document in the index with what a walk reads of it computed once, in one object (a page walks
+ * up to the budget of them, and every other object it touched would be one more cache miss): names
+ * as `textSortKey` (so that the engine's own string comparison gives the code point order), times
+ * as milliseconds.
+ */
+export interface IndexEntry<D> {
+  doc: D;
+  id: string;
+  version: number;
+  name: string;
+  /** The name itself, for `q`. */
+  text: string;
+  price: number;
+  updatedAt: number;
+  validFrom: number;
+  weight: number;
+}
+
+type Key = 'name' | 'price' | 'updatedAt';
+const KEYS: Record<SortField, Key> = { name: 'name', 'price.amount': 'price', updatedAt: 'updatedAt' };
+
+/** Ascending order of entries by one key, then id, then version (versions of a product may share both). */
+function entryOrder(key: Key): (a: IndexEntry<unknown>, b: IndexEntry<unknown>) => number {
+  return (a, b) => {
+    const x = a[key];
+    const y = b[key];
+    if (x !== y) return x < y ? -1 : 1;
+    return compareIds(a.id, b.id) || a.version - b.version;
+  };
+}
+
+const ORDERS: Record<Key, (a: IndexEntry<unknown>, b: IndexEntry<unknown>) => number> = {
+  name: entryOrder('name'),
+  price: entryOrder('price'),
+  updatedAt: entryOrder('updatedAt'),
+};
+
+/** The order walks of `field` are merged in, direction included. */
+export const walkOrder = (field: SortField, direction: Direction) => {
+  const order = ORDERS[KEYS[field]];
+  return direction === 1 ? order : (a: IndexEntry<unknown>, b: IndexEntry<unknown>) => order(b, a);
+};
+
+type Trees<D> = Record<Key, OrderedSet<IndexEntry<D>>>;
 
 interface Group<D> {
   status: string;
@@ -19,8 +63,7 @@ interface Group<D> {
 /**
  * Ordered indexes over a set of product documents, one per sort field, each split by status and
  * currency (the equality filters a list may have), so a list page seeks each group it needs in
- * O(log n) and walks only products in that group. Versions of one product may share key and id
- * (a stock change moves neither), so the version number breaks the last tie.
+ * O(log n) and walks only products in that group.
  */
 export class ListIndex<D extends ListedProduct> {
   private readonly groups = new Map<string, Group<D>>();
@@ -41,9 +84,10 @@ export class ListIndex<D extends ListedProduct> {
       this.groups.set(key, group);
     }
     const { trees } = group;
-    if (trees.name.add(doc)) {
-      trees['price.amount'].add(doc);
-      trees.updatedAt.add(doc);
+    const entry = this.entryOf(doc);
+    if (trees.name.add(entry)) {
+      trees.price.add(entry);
+      trees.updatedAt.add(entry);
       this.count += 1;
     }
   }
@@ -51,9 +95,10 @@ export class ListIndex<D extends ListedProduct> {
   delete(doc: D): void {
     const key = groupKey(doc.status, doc.price.currency);
     const trees = this.groups.get(key)?.trees;
-    if (!trees?.name.delete(doc)) return;
-    trees['price.amount'].delete(doc);
-    trees.updatedAt.delete(doc);
+    const entry = this.entryOf(doc);
+    if (!trees?.name.delete(entry)) return;
+    trees.price.delete(entry);
+    trees.updatedAt.delete(entry);
     this.count -= 1;
     if (trees.name.size === 0) this.groups.delete(key);
   }
@@ -70,54 +115,78 @@ export class ListIndex<D extends ListedProduct> {
     after: ListPosition | undefined,
     heavierThan?: number,
   ): BoundedWalk<D>[] {
-    const low = field === 'price.amount' ? conditions.minPrice : undefined;
-    const high = field === 'price.amount' ? conditions.maxPrice : undefined;
+    const key = KEYS[field];
+    const low = key === 'price' ? conditions.minPrice : undefined;
+    const high = key === 'price' ? conditions.maxPrice : undefined;
     const [from, to] = direction === 1 ? [low, high] : [high, low];
-    const started = (doc: D): boolean => {
-      if (after && direction * comparePositions(field, { key: keyOf(field, doc), id: doc.id }, after) <= 0) {
-        return false;
-      }
-      return from === undefined || direction * (doc.price.amount - from) >= 0;
-    };
-    const ended = to === undefined ? undefined : (doc: D) => direction * (doc.price.amount - to) > 0;
+    const order = walkOrder(field, direction);
+    const position = after && positionEntry(field, direction, after);
+    const started = (entry: IndexEntry<D>): boolean =>
+      (position === undefined || order(entry, position) > 0) &&
+      (from === undefined || direction * (entry.price - from) >= 0);
+    const ended = to === undefined ? undefined : (entry: IndexEntry<D>) => direction * (entry.price - to) > 0;
     const found: BoundedWalk<D>[] = [];
     for (const { status, currency, trees } of this.groups.values()) {
       if (conditions.status !== undefined && conditions.status !== status) continue;
       if (conditions.currency !== undefined && conditions.currency !== currency) continue;
-      const walk = trees[field].walk(direction, started, heavierThan);
+      const walk = trees[key].walk(direction, started, heavierThan);
       if (walk.current !== undefined && !ended?.(walk.current)) found.push(new BoundedWalk(walk, ended));
     }
     return found;
   }
 
-  private newTrees(): Trees<D> {
-    const options = this.weight ? { weight: this.weight } : {};
-    const tree = (field: SortField) =>
-      new OrderedSet<D>((a, b) => compareByField(field, a, b) || a.version - b.version, options);
-    return { name: tree('name'), 'price.amount': tree('price.amount'), updatedAt: tree('updatedAt') };
+  private entryOf(doc: D): IndexEntry<D> {
+    return {
+      doc,
+      id: doc.id,
+      version: doc.version,
+      name: textSortKey(doc.name),
+      text: doc.name,
+      price: doc.price.amount,
+      updatedAt: doc.updatedAt.getTime(),
+      validFrom: doc.validFrom.getTime(),
+      weight: this.weight ? this.weight(doc) : 0,
+    };
   }
+
+  private newTrees(): Trees<D> {
+    const options = this.weight ? { weight: (entry: IndexEntry<D>) => entry.weight } : {};
+    return {
+      name: new OrderedSet(ORDERS.name, options),
+      price: new OrderedSet(ORDERS.price, options),
+      updatedAt: new OrderedSet(ORDERS.updatedAt, options),
+    };
+  }
+}
+
+/** A cursor's position as an entry, comparable with the entries of `field`'s trees. */
+function positionEntry(field: SortField, direction: Direction, after: ListPosition): IndexEntry<unknown> {
+  const key = after.key;
+  // The walk goes on after every version of the position's product at its key.
+  const version = direction * Number.POSITIVE_INFINITY;
+  const base = { doc: undefined, id: after.id, version, text: '', validFrom: 0, weight: 0 };
+  if (field === 'name') return { ...base, name: textSortKey(key as string), price: 0, updatedAt: 0 };
+  const value = key instanceof Date ? key.getTime() : (key as number);
+  return { ...base, name: '', price: value, updatedAt: value };
 }
 
 /** A walk over one tree that ends where `ended` first holds (the far price bound). */
 export class BoundedWalk<D> {
-  current: D | undefined;
+  current: IndexEntry<D> | undefined;
 
   constructor(
-    private readonly walk: Walk<D>,
-    private readonly ended: ((doc: D) => boolean) | undefined,
+    private readonly walk: Walk<IndexEntry<D>>,
+    private readonly ended: ((entry: IndexEntry<D>) => boolean) | undefined,
   ) {
     this.current = walk.current;
   }
 
-  advance(): D | undefined {
+  advance(): IndexEntry<D> | undefined {
     const next = this.walk.advance();
     this.current = next === undefined || this.ended?.(next) ? undefined : next;
     return this.current;
   }
 }
-
-const keyOf = (field: SortField, doc: ListedProduct) =>
-  field === 'name' ? doc.name : field === 'updatedAt' ? doc.updatedAt : doc.price.amount;
 
 // Currency codes are three capital letters and statuses words: neither holds a space.
 const groupKey = (status: string, currency: string): string => `${status} ${currency}`;

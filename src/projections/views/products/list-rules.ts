@@ -98,6 +98,21 @@ export function compareText(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/**
+ * A string whose UTF-16 order (JavaScript's `<`) is `text`'s code point order: the same string when
+ * it has no code unit from U+D800 on (the common case, no copy); otherwise those units are moved so
+ * that surrogates sort above U+E000..U+FFFF, the fix-up `compareText` applies at the first difference.
+ */
+export function textSortKey(text: string): string {
+  if (!/[\uD800-\uFFFF]/.test(text)) return text;
+  let key = '';
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    key += String.fromCharCode(unit < SURROGATES ? unit : unit < PRIVATE_USE ? unit + 0x2000 : unit - 0x800);
+  }
+  return key;
+}
+
 /** Product ids are lowercase UUIDs (ASCII), where code units and code points agree. */
 export const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -118,21 +133,19 @@ export function comparePositions(field: SortField, a: ListPosition, b: ListPosit
   return compareKeys(field, a.key, b.key) || compareIds(a.id, b.id);
 }
 
-/** Ascending order of two products under `field` (by key, then id). */
-export function compareByField(field: SortField, a: ListedProduct, b: ListedProduct): number {
-  switch (field) {
-    case 'name':
-      return compareText(a.name, b.name) || compareIds(a.id, b.id);
-    case 'price.amount':
-      return a.price.amount - b.price.amount || compareIds(a.id, b.id);
-    case 'updatedAt':
-      return a.updatedAt.getTime() - b.updatedAt.getTime() || compareIds(a.id, b.id);
-  }
-}
+const byName = (a: ListedProduct, b: ListedProduct): number => compareText(a.name, b.name) || compareIds(a.id, b.id);
+const byPrice = (a: ListedProduct, b: ListedProduct): number =>
+  a.price.amount - b.price.amount || compareIds(a.id, b.id);
+const byUpdatedAt = (a: ListedProduct, b: ListedProduct): number =>
+  a.updatedAt.getTime() - b.updatedAt.getTime() || compareIds(a.id, b.id);
+
+/** Ascending order of products under `field` (by key, then id). */
+export const compareByField = (field: SortField): ((a: ListedProduct, b: ListedProduct) => number) =>
+  field === 'name' ? byName : field === 'price.amount' ? byPrice : byUpdatedAt;
 
 /** Order of two products in the list's order (direction included). */
 export const compareListed = (sort: ProductSort, a: ListedProduct, b: ListedProduct): number =>
-  SORTS[sort].direction * compareByField(SORTS[sort].field, a, b);
+  SORTS[sort].direction * compareByField(SORTS[sort].field)(a, b);
 
 export const positionOf = (sort: ProductSort, product: ListedProduct): ListPosition => ({
   key: sortKeyOf(sort, product),
@@ -163,60 +176,58 @@ export function indexedConditions(sort: ProductSort, filters: ProductFilters): I
   return { status: filters.status, currency: filters.currency, ...price };
 }
 
-/** The conditions checked on each walked product; undefined when every walked product matches. */
+/** The conditions checked on each walked product (its name and price); undefined when every walked product matches. */
 export function residualMatcher(
   sort: ProductSort,
   filters: ProductFilters,
-): ((p: ListedProduct) => boolean) | undefined {
+): ((name: string, price: number) => boolean) | undefined {
   const { minPrice, maxPrice, q } = filters;
   const price = !isPriceSort(sort) && (minPrice !== undefined || maxPrice !== undefined);
   if (!price && q === undefined) return undefined;
   const name = q === undefined ? undefined : nameMatcher(q);
-  return (p) =>
-    (!price ||
-      ((minPrice === undefined || p.price.amount >= minPrice) &&
-        (maxPrice === undefined || p.price.amount <= maxPrice))) &&
-    (name === undefined || name(p.name));
+  const low = minPrice ?? Number.NEGATIVE_INFINITY;
+  const high = maxPrice ?? Number.POSITIVE_INFINITY;
+  return (text, amount) => (!price || (amount >= low && amount <= high)) && (name === undefined || name(text));
 }
 
-/** A walk in list order: the next product, or undefined at the end; `more` peeks without moving. */
+/**
+ * A walk in list order. `next` moves to the next product and says whether there is one; the fields
+ * then describe it (an engine may reuse one object for every product, so a page keeps `product`).
+ */
 export interface ListWalk {
-  next(): ListedProduct | undefined;
+  next(): boolean;
+  /** Whether another product follows, without moving. */
   more(): boolean;
+  product: ListedProduct;
+  name: string;
+  price: number;
+  /** Whether it was current at the snapshot: the memory engine's walk also passes versions that were not. */
+  current: boolean;
 }
 
 /**
  * One page from a walk, under the list's rules (the module comment): every product the walk gives
- * counts against the budget; `visible` says which of them were current at the snapshot (the memory
- * engine's walk also passes versions that were not); a product given twice in a row (MongoDB, while
- * a document is being replaced) is listed once.
+ * counts against the budget.
  */
-export function assemblePage(
-  request: ListRequest,
-  walk: ListWalk,
-  visible: (product: ListedProduct) => boolean = () => true,
-): ListPage {
+export function assemblePage(request: ListRequest, walk: ListWalk): ListPage {
   const { sort, limit } = request;
   const budget = request.walkBudget ?? LIST_WALK_BUDGET;
   const matches = residualMatcher(sort, request.filters);
   const items: ListedProduct[] = [];
   let walked = 0;
   let last: ListedProduct | undefined;
-  let previousId: string | undefined;
   for (;;) {
     if (walked >= budget) {
       return last && walk.more() ? { items, last: positionOf(sort, last) } : { items };
     }
-    const product = walk.next();
-    if (!product) return { items };
+    if (!walk.next()) return { items };
     walked += 1;
-    last = product;
-    if (!visible(product) || product.id === previousId) continue;
-    previousId = product.id;
-    if (matches && !matches(product)) continue;
+    last = walk.product;
+    if (!walk.current) continue;
+    if (matches && !matches(walk.name, walk.price)) continue;
     if (items.length === limit) {
       return { items, last: positionOf(sort, items[limit - 1] as ListedProduct) };
     }
-    items.push(product);
+    items.push(walk.product);
   }
 }

@@ -1,4 +1,4 @@
-import type { ListIndex } from './list-index.ts';
+import { type IndexEntry, ListIndex, walkOrder } from './list-index.ts';
 import {
   assemblePage,
   compareByField,
@@ -14,27 +14,43 @@ import type { ProductVersionDoc } from './versions.ts';
 import type { ProductDoc } from './view.ts';
 
 /**
- * What one partition actor holds of its partition, indexed for lists: every product document and
- * every version it superseded since it loaded, exactly as written to MongoDB (documents enter memory
- * only once MongoDB has acknowledged them).
+ * The product documents every partition actor of a process holds, and the versions they superseded
+ * since they loaded, exactly as written to MongoDB (documents enter memory only once MongoDB has
+ * acknowledged them), in one set of indexes for the process: a page walks one index per group
+ * instead of merging one per partition.
  */
-export interface PartitionCatalog {
+export interface CatalogIndex {
   current: ListIndex<ProductDoc>;
   /** Weighted by `validTo`, so a walk at a snapshot skips the versions that ended before it. */
   superseded: ListIndex<ProductVersionDoc>;
+}
+
+export const newCatalogIndex = (): CatalogIndex => ({
+  current: new ListIndex<ProductDoc>(),
+  superseded: new ListIndex<ProductVersionDoc>((version) => version.validTo.getTime()),
+});
+
+/** What one partition actor vouches for in the index. */
+export interface PartitionCatalog {
   /** Everything valid from this instant or earlier is written: a list snapshot may be taken at it. */
   writtenUpTo: number;
-  /** Versions superseded before this instant are not in `superseded`: older snapshots need MongoDB. */
+  /** Versions superseded before this instant are not in the index: older snapshots need MongoDB. */
   loadedAt: number;
+}
+
+/** The index and the partitions whose documents it holds. */
+export interface MemoryCatalog {
+  partitions: readonly PartitionCatalog[];
+  index: CatalogIndex;
 }
 
 /** One index walk, as the merge sees it. */
 interface IndexWalk {
-  readonly current: ListedProduct | undefined;
-  advance(): ListedProduct | undefined;
+  readonly current: IndexEntry<ListedProduct> | undefined;
+  advance(): IndexEntry<ListedProduct> | undefined;
 }
 
-/** Whether `catalogs` can answer a list at `snapshot`, exactly as MongoDB would. */
+/** Whether the partitions' documents answer a list at `snapshot`, exactly as MongoDB would. */
 export function canListAt(catalogs: readonly PartitionCatalog[], snapshot: Date): boolean {
   const t = snapshot.getTime();
   return catalogs.every((c) => c.loadedAt <= t && t <= c.writtenUpTo);
@@ -45,32 +61,41 @@ export const memorySnapshot = (catalogs: readonly PartitionCatalog[]): Date =>
   new Date(Math.min(...catalogs.map((c) => c.writtenUpTo)));
 
 /**
- * The page `listProducts` reads from MongoDB, from the partition actors' indexes: the same walk (see
- * list-rules.ts), merged from one index walk per partition, group and kind (current documents,
- * superseded versions still current at the snapshot). A page costs a seek per walk, O(log n), and
- * then the products it walks, at most the budget.
+ * The page `listProducts` reads from MongoDB, from the indexes: the same walk (see list-rules.ts),
+ * merged from one index walk per group and kind (current documents, superseded versions still
+ * current at the snapshot). A page costs a seek per walk, O(log n), and then the products it walks,
+ * at most the budget.
  */
-export function listFromMemory(catalogs: readonly PartitionCatalog[], request: ListRequest): ListPage {
+export function listFromMemory(index: CatalogIndex, request: ListRequest): ListPage {
   const { sort, snapshot, after } = request;
   const { field, direction } = SORTS[sort];
   const t = snapshot.getTime();
   const conditions = indexedConditions(sort, request.filters);
-  const walks: IndexWalk[] = [];
-  for (const catalog of catalogs) {
-    walks.push(...catalog.current.walks(field, direction, conditions, after));
-    walks.push(...catalog.superseded.walks(field, direction, conditions, after, t));
-  }
-  const page = assemblePage(request, new MergedWalk(walks, field, direction), (p) => p.validFrom.getTime() <= t);
+  const walks: IndexWalk[] = [
+    ...index.current.walks(field, direction, conditions, after),
+    ...index.superseded.walks(field, direction, conditions, after, t),
+  ];
+  const page = assemblePage(request, new MergedWalk(walks, field, direction, t));
   return { ...page, items: page.items.map(({ _id, ...listed }: ListedProduct & { _id?: string }) => listed) };
 }
 
-/** Walks in list order merged into one (a binary heap on their current items). */
+/** Walks in list order merged into one (a binary heap on their current entries). */
 class MergedWalk implements ListWalk {
+  product = undefined as unknown as ListedProduct;
+  name = '';
+  price = 0;
+  current = false;
   private readonly heap: IndexWalk[];
-  private readonly before: (a: ListedProduct, b: ListedProduct) => boolean;
+  private readonly order: (a: IndexEntry<unknown>, b: IndexEntry<unknown>) => number;
 
-  constructor(walks: IndexWalk[], field: SortField, direction: 1 | -1) {
-    this.before = (a, b) => direction * (compareByField(field, a, b) || a.version - b.version) < 0;
+  constructor(
+    walks: IndexWalk[],
+    field: SortField,
+    direction: 1 | -1,
+    /** The snapshot: entries that became current after it are walked, not listed. */
+    private readonly snapshot: number,
+  ) {
+    this.order = walkOrder(field, direction);
     this.heap = walks.filter((w) => w.current !== undefined);
     for (let i = (this.heap.length >>> 1) - 1; i >= 0; i--) this.sink(i);
   }
@@ -79,37 +104,47 @@ class MergedWalk implements ListWalk {
     return this.heap.length > 0;
   }
 
-  next(): ListedProduct | undefined {
-    const top = this.heap[0];
-    if (!top) return undefined;
-    const item = top.current as ListedProduct;
+  next(): boolean {
+    const heap = this.heap;
+    const top = heap[0];
+    if (!top) return false;
+    const entry = top.current as IndexEntry<ListedProduct>;
+    this.product = entry.doc;
+    this.name = entry.text;
+    this.price = entry.price;
+    this.current = entry.validFrom <= this.snapshot;
     if (top.advance() === undefined) {
-      const last = this.heap.pop() as IndexWalk;
-      if (this.heap.length > 0) this.heap[0] = last;
+      const last = heap.pop() as IndexWalk;
+      if (heap.length === 0) return true;
+      heap[0] = last;
     }
     this.sink(0);
-    return item;
+    return true;
   }
 
   private sink(start: number): void {
     const heap = this.heap;
+    const n = heap.length;
+    const walk = heap[start] as IndexWalk;
+    const entry = walk.current as IndexEntry<ListedProduct>;
     let i = start;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < heap.length && this.first(l, m)) m = l;
-      if (r < heap.length && this.first(r, m)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m] as IndexWalk, heap[i] as IndexWalk];
-      i = m;
+      let child = l;
+      let best = (heap[l] as IndexWalk).current as IndexEntry<ListedProduct>;
+      if (r < n) {
+        const right = (heap[r] as IndexWalk).current as IndexEntry<ListedProduct>;
+        if (this.order(right, best) < 0) {
+          child = r;
+          best = right;
+        }
+      }
+      if (this.order(best, entry) >= 0) break;
+      heap[i] = heap[child] as IndexWalk;
+      i = child;
     }
-  }
-
-  private first(a: number, b: number): boolean {
-    return this.before(
-      (this.heap[a] as IndexWalk).current as ListedProduct,
-      (this.heap[b] as IndexWalk).current as ListedProduct,
-    );
+    heap[i] = walk;
   }
 }

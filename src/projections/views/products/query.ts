@@ -96,9 +96,34 @@ export async function listProducts(
   return assemblePage(request, arrayWalk(merged));
 }
 
+/**
+ * The merged query results as a walk. A product can come twice in a row (from the products and the
+ * versions collections, while its document is being replaced): it is walked once.
+ */
 function arrayWalk(items: readonly ListedProduct[]): ListWalk {
   let at = 0;
-  return { next: () => items[at++], more: () => at < items.length };
+  const walk: ListWalk = {
+    product: items[0] as ListedProduct,
+    name: '',
+    price: 0,
+    current: true,
+    next: () => {
+      if (at > 0) while (at < items.length && (items[at] as ListedProduct).id === walk.product.id) at += 1;
+      const product = items[at];
+      if (!product) return false;
+      at += 1;
+      walk.product = product;
+      walk.name = product.name;
+      walk.price = product.price.amount;
+      return true;
+    },
+    more: () => {
+      let next = at;
+      while (next < items.length && (items[next] as ListedProduct).id === walk.product.id) next += 1;
+      return next < items.length;
+    },
+  };
+  return walk;
 }
 
 export async function findProduct(products: Collection<ProductDoc>, id: string): Promise<ProductDoc | null> {
