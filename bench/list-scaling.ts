@@ -69,6 +69,22 @@ async function catalogSize(queryUrl: string): Promise<number> {
   return stats.activeProducts + stats.discontinuedProducts;
 }
 
+/** Ids of up to `count` products of the catalog, for GET by id (read through the list API itself). */
+async function sampleIds(queryUrl: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const url = `${queryUrl}/products?limit=100&sort=-updatedAt${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page = (await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).json()) as {
+      items: { id: string }[];
+      nextCursor: string | null;
+    };
+    ids.push(...page.items.map((p) => p.id));
+    cursor = page.nextCursor;
+  } while (cursor && ids.length < count);
+  return ids;
+}
+
 /** Seeds up to `products`, then waits until the projection shows them all. */
 async function growTo(deps: ListScalingDeps, products: number, ids: string[]): Promise<number> {
   const started = Date.now();
@@ -131,12 +147,13 @@ export async function runListScaling(
     const seededSeconds = await growTo(deps, products, ids);
     const size = await catalogSize(deps.queryUrl);
     log(`list-scaling: ${size.toLocaleString('en-US')} products in the views (${seededSeconds.toFixed(0)} s to grow)`);
-    if (ids.length === 0) throw new Error('list-scaling: no seeded product to read by id');
+    const sample = await sampleIds(deps.queryUrl, 5000);
+    if (sample.length === 0) throw new Error('list-scaling: no product to read by id');
     const at = `${products / 1000}k`;
     const byId = measurement(
       'ours',
       await run(deps, step, `list-scaling ${at}: GET by id`, deps.queryUrl, false, () => {
-        const id = ids[Math.floor(Math.random() * ids.length)] as string;
+        const id = sample[Math.floor(Math.random() * sample.length)] as string;
         return { op: 'getById', service: 'query', method: 'GET', path: `/products/${id}`, productId: id };
       }),
     );

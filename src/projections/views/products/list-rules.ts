@@ -121,18 +121,6 @@ export const sortKeyOf = (sort: ProductSort, product: ListedProduct): SortKey =>
   return field === 'name' ? product.name : field === 'updatedAt' ? product.updatedAt : product.price.amount;
 };
 
-function compareKeys(field: SortField, a: SortKey, b: SortKey): number {
-  if (field === 'name') return compareText(a as string, b as string);
-  const x = a instanceof Date ? a.getTime() : (a as number);
-  const y = b instanceof Date ? b.getTime() : (b as number);
-  return x - y;
-}
-
-/** Ascending order of two positions under `field`; `id` breaks ties, so the order is total. */
-export function comparePositions(field: SortField, a: ListPosition, b: ListPosition): number {
-  return compareKeys(field, a.key, b.key) || compareIds(a.id, b.id);
-}
-
 const byName = (a: ListedProduct, b: ListedProduct): number => compareText(a.name, b.name) || compareIds(a.id, b.id);
 const byPrice = (a: ListedProduct, b: ListedProduct): number =>
   a.price.amount - b.price.amount || compareIds(a.id, b.id);
@@ -140,7 +128,7 @@ const byUpdatedAt = (a: ListedProduct, b: ListedProduct): number =>
   a.updatedAt.getTime() - b.updatedAt.getTime() || compareIds(a.id, b.id);
 
 /** Ascending order of products under `field` (by key, then id). */
-export const compareByField = (field: SortField): ((a: ListedProduct, b: ListedProduct) => number) =>
+const compareByField = (field: SortField): ((a: ListedProduct, b: ListedProduct) => number) =>
   field === 'name' ? byName : field === 'price.amount' ? byPrice : byUpdatedAt;
 
 /** Order of two products in the list's order (direction included). */

@@ -1,7 +1,6 @@
 import { type IndexEntry, ListIndex, walkOrder } from './list-index.ts';
 import {
   assemblePage,
-  compareByField,
   indexedConditions,
   type ListedProduct,
   type ListPage,
