@@ -1,4 +1,5 @@
 import { seedCatalog } from './catalog-seed.ts';
+import type { CpuRun } from './cpu.ts';
 import { closedLoop, log } from './generator.ts';
 import { LIST_TARGETS, type ListScalingResult, type ListScalingSize } from './list-report.ts';
 import type { Measurement, Row, TargetName } from './report.ts';
@@ -55,6 +56,11 @@ export interface ListScalingDeps {
   token: string;
   progressEveryMs: number;
   settleMs: number;
+  /** Reads the CPU time of a measurement's processes (the bench's own sampler), when it can. */
+  cpu?: {
+    start(target: TargetName): Promise<CpuRun | undefined>;
+    stop(run: CpuRun | undefined, m: Measurement, label: string): Promise<void>;
+  };
 }
 
 const THRESHOLDS: Thresholds = { p99Ms: LIST_TARGETS.p99Ms, errorRate: 0.01 };
@@ -106,19 +112,29 @@ async function growTo(deps: ListScalingDeps, products: number, ids: string[]): P
   return (Date.now() - started) / 1000;
 }
 
+/** A closed-loop run after a warm-up, with the CPU time of the target's service when it can be read. */
 async function run(
   deps: ListScalingDeps,
   step: ListScalingStep,
   label: string,
+  target: TargetName,
   baseUrl: string,
-  lenient: boolean,
   next: () => RequestSpec,
-): Promise<Recorder> {
-  const options = { baseUrl, connections: step.connections, token: deps.token, lenient, next };
+): Promise<Measurement> {
+  const options = { baseUrl, connections: step.connections, token: deps.token, lenient: target === 'trivial', next };
   if (step.warmupMs > 0) {
     await closedLoop({ ...options, label: `${label} warm-up`, durationMs: step.warmupMs, progressEveryMs: 60_000 });
   }
-  return closedLoop({ ...options, label, durationMs: step.durationMs, progressEveryMs: deps.progressEveryMs });
+  const cpu = await deps.cpu?.start(target);
+  const recorder = await closedLoop({
+    ...options,
+    label,
+    durationMs: step.durationMs,
+    progressEveryMs: deps.progressEveryMs,
+  });
+  const m = measurement(target, recorder);
+  await deps.cpu?.stop(cpu, m, label);
+  return m;
 }
 
 const describe = (m: Measurement) =>
@@ -150,40 +166,31 @@ export async function runListScaling(
     const sample = await sampleIds(deps.queryUrl, 5000);
     if (sample.length === 0) throw new Error('list-scaling: no product to read by id');
     const at = `${products / 1000}k`;
-    const byId = measurement(
-      'ours',
-      await run(deps, step, `list-scaling ${at}: GET by id`, deps.queryUrl, false, () => {
-        const id = sample[Math.floor(Math.random() * sample.length)] as string;
-        return { op: 'getById', service: 'query', method: 'GET', path: `/products/${id}`, productId: id };
-      }),
-    );
+    const byId = await run(deps, step, `list-scaling ${at}: GET by id`, 'ours', deps.queryUrl, () => {
+      const id = sample[Math.floor(Math.random() * sample.length)] as string;
+      return { op: 'getById', service: 'query', method: 'GET', path: `/products/${id}`, productId: id };
+    });
     log(`list-scaling ${at}: GET by id ${describe(byId)}`);
     const entry: ListScalingSize = { products: size, seededSeconds, getById: byId, lists: [] };
     rows.push(row(`${at}/get-by-id`, `list-scaling ${at}: GET by id`, [byId]));
     if (deps.trivialUrl) {
-      const trivial = measurement(
-        'trivial',
-        await run(deps, step, `list-scaling ${at}: trivial`, deps.trivialUrl, true, () => ({
-          op: 'list',
-          service: 'query',
-          method: 'GET',
-          path: '/products?sort=name&limit=20',
-        })),
-      );
+      const trivial = await run(deps, step, `list-scaling ${at}: trivial`, 'trivial', deps.trivialUrl, () => ({
+        op: 'list',
+        service: 'query',
+        method: 'GET',
+        path: '/products?sort=name&limit=20',
+      }));
       log(`list-scaling ${at}: trivial ${describe(trivial)}`);
       entry.trivial = trivial;
       rows.push(row(`${at}/trivial`, `list-scaling ${at}: trivial endpoint`, [trivial]));
     }
     for (const { label, query } of LIST_QUERIES) {
-      const m = measurement(
-        'ours',
-        await run(deps, step, `list-scaling ${at}: ${label}`, deps.queryUrl, false, () => ({
-          op: 'list',
-          service: 'query',
-          method: 'GET',
-          path: `/products?${query}`,
-        })),
-      );
+      const m = await run(deps, step, `list-scaling ${at}: ${label}`, 'ours', deps.queryUrl, () => ({
+        op: 'list',
+        service: 'query',
+        method: 'GET',
+        path: `/products?${query}`,
+      }));
       log(`list-scaling ${at}: list ${label}: ${describe(m)}`);
       entry.lists.push({ label, query, measurement: m });
       rows.push(row(`${at}/${label}`, `list-scaling ${at}: list ${label}`, [m]));

@@ -161,6 +161,10 @@ class Bench {
         token: this.token,
         progressEveryMs: this.progressEveryMs,
         settleMs: this.mode === 'quick' ? 60_000 : 900_000,
+        cpu: {
+          start: (target) => this.startCpu(target, 'query'),
+          stop: (run, m, label) => this.stopCpu(run, m, label),
+        },
       },
       step,
     );
