@@ -22,7 +22,7 @@ export const PRODUCT_SORTS = ['name', 'price', '-price', 'updatedAt', '-updatedA
 export type ProductSort = (typeof PRODUCT_SORTS)[number];
 
 /** Products a page walks at most (see the module comment); documented in the README and the OpenAPI. */
-export const LIST_WALK_BUDGET = 1000;
+export const LIST_WALK_BUDGET = 500;
 
 export interface ProductFilters {
   status?: ProductStatus;
