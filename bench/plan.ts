@@ -1,3 +1,4 @@
+import { LIST_SCALING_SIZES, type ListScalingStep } from './list-scaling.ts';
 import type { TargetName } from './report.ts';
 import {
   type Mix,
@@ -64,7 +65,8 @@ export type Step =
       durationMs: number;
       warmupMs: number;
       spread: number;
-    });
+    })
+  | ListScalingStep;
 
 /** Browsers with the operations console open, as issue #13 asks the service to hold. */
 export const CONSOLE_STREAMS = 100;
@@ -73,7 +75,12 @@ export interface PlanOptions {
   mode: Mode;
   /** Measure only the naive and trivial baselines (no services needed). */
   baselinesOnly: boolean;
+  /** Only the steps of these scenarios (`list-scaling` and `rebuild` included); all when undefined. */
+  only?: readonly string[];
 }
+
+/** Bench-only steps, with no k6 counterpart, after the scenarios of the file. */
+export const BENCH_ONLY_SCENARIOS = ['console-streams', 'list-scaling', 'rebuild'] as const;
 
 const COMMAND_TARGETS: TargetName[] = ['trivial', 'naive', 'ours'];
 const QUERY_TARGETS: TargetName[] = ['trivial', 'ours'];
@@ -200,7 +207,8 @@ function withoutOurs(step: Step): Step | undefined {
     step.kind === 'read-your-writes' ||
     step.kind === 'lag' ||
     step.kind === 'rebuild' ||
-    step.kind === 'console-streams'
+    step.kind === 'console-streams' ||
+    step.kind === 'list-scaling'
   ) {
     return undefined;
   }
@@ -230,10 +238,27 @@ export function buildPlan(file: ScenarioFile, options: PlanOptions): Step[] {
       spread: requireField(readHeavy.products, 'read-heavy', 'products')[options.mode],
     });
   }
+  // Growing the catalog to 100,000 products takes minutes: a quick run measures lists only when asked.
+  if (options.mode === 'full' || options.only?.includes('list-scaling')) {
+    steps.push({
+      kind: 'list-scaling',
+      scenario: 'list-scaling',
+      part: 'pages',
+      title: 'list-scaling: pages by catalog size',
+      sizes: LIST_SCALING_SIZES[options.mode],
+      connections: file.connections,
+      durationMs: options.mode === 'quick' ? 2000 : 10_000,
+      warmupMs: parseDuration(file.warmup[options.mode]),
+    });
+  }
   // The rebuild replays everything the scenarios wrote, so it comes last; it has no k6 counterpart.
   steps.push({ kind: 'rebuild', scenario: 'rebuild', part: 'catch-up', title: 'rebuild: catch-up' });
-  if (!options.baselinesOnly) return steps;
-  return steps
+  const known = [...Object.keys(file.scenarios), ...BENCH_ONLY_SCENARIOS];
+  const unknown = options.only?.filter((name) => !known.includes(name)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only: no scenario ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  const chosen = options.only ? steps.filter((s) => options.only?.includes(s.scenario)) : steps;
+  if (!options.baselinesOnly) return chosen;
+  return chosen
     .map(withoutOurs)
     .filter((s): s is Step => s !== undefined && (!('targets' in s) || s.targets.length > 0));
 }
@@ -242,7 +267,13 @@ export function buildPlan(file: ScenarioFile, options: PlanOptions): Step[] {
 export function plannedMixes(steps: Step[]): Record<string, Mix[]> {
   const mixes: Record<string, Mix[]> = {};
   for (const step of steps) {
-    if (step.kind === 'seed' || step.kind === 'rebuild' || step.kind === 'console-streams') continue;
+    if (
+      step.kind === 'seed' ||
+      step.kind === 'rebuild' ||
+      step.kind === 'console-streams' ||
+      step.kind === 'list-scaling'
+    )
+      continue;
     mixes[step.scenario] ??= [];
     mixes[step.scenario]?.push(step.mix);
   }

@@ -1,5 +1,6 @@
 import type { Check } from './checks.ts';
 import { type ConsoleStreamsResult, describeConsoleStreams } from './console-streams.ts';
+import { type ListScalingResult, renderListScaling } from './list-report.ts';
 import type { Mode, Thresholds } from './scenarios.ts';
 import type { LatencySummary } from './stats.ts';
 
@@ -103,6 +104,8 @@ export interface BenchReport {
   consoleStreams?: ConsoleStreamsResult;
   checks: Check[];
   notes: string[];
+  /** The list-scaling step's figures, when it ran. */
+  lists?: ListScalingResult;
 }
 
 export const measurementOf = (row: Row, target: TargetName): Measurement | undefined =>
@@ -191,6 +194,7 @@ export function renderMarkdown(report: BenchReport): string {
   const rowNotes = report.rows.flatMap((row) => row.notes.map((note) => `- ${row.title}: ${note}`));
   if (rowNotes.length > 0) lines.push('', ...rowNotes);
   lines.push(...cpuMarkdown(report));
+  if (report.lists) lines.push(...renderListScaling(report.lists));
 
   lines.push('', '## Checks', '');
   if (report.checks.length === 0) lines.push('- none ran');

@@ -9,7 +9,9 @@ import { type ConsoleStreamsResult, describeConsoleStreams, openStreams, type St
 import { CpuRun, CpuSampler, describeCpu } from './cpu.ts';
 import { cpuGroups, type Databases, stackPids, type WatchedPids } from './cpu-groups.ts';
 import { closedLoop, HttpClient, log, pacedLoop, vuLoop } from './generator.ts';
-import { buildPlan, type Step } from './plan.ts';
+import type { ListScalingResult } from './list-report.ts';
+import { type ListScalingStep, runListScaling } from './list-scaling.ts';
+import { BENCH_ONLY_SCENARIOS, buildPlan, type Step } from './plan.ts';
 import { type ProfiledService, startProfiledCommandService } from './profile.ts';
 import {
   type BenchReport,
@@ -41,7 +43,7 @@ import {
 import { Recorder } from './stats.ts';
 import { classify, createBody, type OpContext, operation, Population, type Service } from './workloads.ts';
 
-const HELP = `Usage: npm run bench -- [--quick] [--baselines-only] [--profile]
+const HELP = `Usage: npm run bench -- [--quick] [--baselines-only] [--profile] [--only <scenario,...>]
 
 Runs every scenario of loadtest/scenarios.json against the running services (npm run up -- --detach)
 beside two baselines it starts itself (naive CRUD on 127.0.0.1:8090, trivial Hono on 127.0.0.1:8091),
@@ -53,6 +55,9 @@ reports the CPU time per request of every process involved, read from /proc.
   --profile          restart the stack's command service under node --cpu-prof for the run, then
                      write one .cpuprofile per thread to bench/results/profiles/<date>/ and
                      summarize each (the stack's own command service is started again afterwards)
+  --only a,b         only these scenarios: those of loadtest/scenarios.json and ${BENCH_ONLY_SCENARIOS.join(', ')}
+                     (list-scaling: list pages per sort, with and without filters, beside GET by id and
+                     the trivial endpoint, at 10,000 and 100,000 products, grown by a bench-only seeding path)
 
 Environment: COMMAND_URL, QUERY_URL, COMMAND_API_TOKEN (else .stack/api-token), DATABASE_URL, MONGO_URL,
 KAFKA_VERSION (to name the brokers' version in the report), NAIVE_PORT and TRIVIAL_PORT (the baselines' ports).`;
@@ -105,6 +110,7 @@ class Bench {
   readonly notes: string[] = [];
   rebuild: RebuildResult = { status: 'skipped', detail: 'not planned' };
   consoleStreams: ConsoleStreamsResult | undefined;
+  lists: ListScalingResult | undefined;
   private readonly pools: Record<TargetName, Population> = {
     ours: new Population(),
     naive: new Population(),
@@ -144,7 +150,31 @@ class Bench {
         return this.rebuildStep();
       case 'console-streams':
         return this.consoleStreamsStep(step);
+      case 'list-scaling':
+        return this.listScaling(step);
     }
+  }
+
+  private async listScaling(step: ListScalingStep): Promise<void> {
+    const queryUrl = this.url('ours', 'query');
+    if (!queryUrl) return;
+    const { rows, result } = await runListScaling(
+      {
+        queryUrl,
+        trivialUrl: this.url('trivial', 'query'),
+        databaseUrl: endpoints.database,
+        token: this.token,
+        progressEveryMs: this.progressEveryMs,
+        settleMs: this.mode === 'quick' ? 60_000 : 900_000,
+        cpu: {
+          start: (target) => this.startCpu(target, 'query'),
+          stop: (run, m, label) => this.stopCpu(run, m, label),
+        },
+      },
+      step,
+    );
+    this.rows.push(...rows);
+    this.lists = result;
   }
 
   private url(target: TargetName, service: 'command' | 'query'): string | undefined {
@@ -711,6 +741,7 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       'baselines-only': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      only: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -728,10 +759,12 @@ async function main(): Promise<number> {
     throw new Error(`--profile restarts the local stack's command service (${urls.command}), not ${endpoints.command}`);
   }
   const file = loadScenarioFile();
-  const plan = buildPlan(file, { mode, baselinesOnly });
+  const only = values.only?.split(',').map((name) => name.trim());
+  const plan = buildPlan(file, { mode, baselinesOnly, ...(only ? { only } : {}) });
   const startedAt = new Date();
   const dir = join(repoRoot, 'bench', 'results');
-  const suffix = mode === 'quick' ? '-quick' : '';
+  // A partial run (--only) writes files of its own, so it never replaces a full run's figures.
+  const suffix = `${only ? `-${only.join('+')}` : ''}${mode === 'quick' ? '-quick' : ''}`;
   const stem = `${resultStem(startedAt)}${suffix}`;
   log(
     `cqrs-catalog bench, ${mode} mode${baselinesOnly ? ', baselines only' : ''}: ${plan.length} steps from ${SCENARIOS_FILE}`,
@@ -839,6 +872,7 @@ async function main(): Promise<number> {
       ...(bench.consoleStreams ? { consoleStreams: bench.consoleStreams } : {}),
       checks: bench.checks,
       notes: bench.notes,
+      ...(bench.lists ? { lists: bench.lists } : {}),
     };
     mkdirSync(dir, { recursive: true });
     const markdown = renderMarkdown(report);

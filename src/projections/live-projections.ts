@@ -9,7 +9,7 @@ import type { ActorProgress } from './partition-actor.ts';
 import type { ProgressHub } from './progress-hub.ts';
 import { ProjectionRuntime } from './runtime.ts';
 import { ensureShards, ensureViewCollections, type PartitionSnapshot, ViewStore } from './view-store.ts';
-import type { PartitionCatalog } from './views/products/memory-list.ts';
+import type { MemoryCatalog } from './views/products/memory-list.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
 export interface ProjectionSettings {
@@ -132,10 +132,10 @@ export class LiveProjections {
   }
 
   /** The whole catalog of `generation` in memory, when this process projects every partition of it. */
-  catalog(generation: number): PartitionCatalog[] | undefined {
+  catalog(generation: number): MemoryCatalog | undefined {
     if (generation !== this.generation) return undefined;
-    const catalogs = this.runtime?.catalogs();
-    return catalogs?.length === this.settings.partitions ? catalogs : undefined;
+    const catalog = this.runtime?.catalog();
+    return catalog?.partitions.length === this.settings.partitions ? catalog : undefined;
   }
 
   progress(): ActorProgress[] {

@@ -8,10 +8,11 @@ import { groupParked, longestParked, type ParkedEventDoc, type ParkedEventInfo, 
 import { ProductCache } from './product-cache.ts';
 import type { ProgressHub } from './progress-hub.ts';
 import { type DecodedRecord, decodeRecord } from './record.ts';
+import { SupersededVersions } from './superseded-versions.ts';
 import { FencedWrite, type ViewStore } from './view-store.ts';
 import { emptyShard, type StatsShard } from './views/catalog-stats/view.ts';
-import type { PartitionCatalog } from './views/products/memory-list.ts';
-import { type ProductVersionDoc, pruneBucketOf } from './views/products/versions.ts';
+import type { CatalogIndex, PartitionCatalog } from './views/products/memory-list.ts';
+import { pruneBucketOf } from './views/products/versions.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
 export interface ActorOptions {
@@ -35,6 +36,8 @@ export interface ActorDeps {
   hub: ProgressHub;
   metrics: ProjectionMetrics;
   logger: Logger;
+  /** The process's list index, which the actor keeps its documents in while it holds them. */
+  index: CatalogIndex;
 }
 
 interface LoadedState {
@@ -43,8 +46,8 @@ interface LoadedState {
   cache: ProductCache;
   /** validFrom of the last chunk fully written: the watermark the next shard write may promise. */
   writtenUpTo: number;
-  /** The versions this actor superseded, in validTo order, for as long as list cursors live. */
-  versions: ProductVersionDoc[];
+  /** The versions this actor superseded, for as long as list cursors live. */
+  versions: SupersededVersions;
   /** No version superseded before this instant is in `versions` (see `catalog`). */
   loadedAt: number;
 }
@@ -181,6 +184,7 @@ export class PartitionActor {
     // A commit still in flight must land before a successor starts, or it could move the group's
     // offset back behind the successor's.
     await this.commitInFlight;
+    this.dropState();
     // A partition paused by this actor would stay paused if it came back to this consumer later.
     this.resume?.();
     this.resume = undefined;
@@ -218,18 +222,20 @@ export class PartitionActor {
   }
 
   /**
-   * The whole partition as this actor holds it, for list queries; undefined unless the actor holds
+   * What this actor vouches for in the list index, for list queries; undefined unless the actor holds
    * every product document of the partition (its cache is complete).
    */
   catalog(): PartitionCatalog | undefined {
     const state = this.state;
     if (this.status !== 'running' || !state?.cache.complete) return undefined;
-    return {
-      products: state.cache.values(),
-      versions: state.versions,
-      writtenUpTo: state.writtenUpTo,
-      loadedAt: state.loadedAt,
-    };
+    return { writtenUpTo: state.writtenUpTo, loadedAt: state.loadedAt };
+  }
+
+  /** Lets the state go, and with it its documents and versions in the list index. */
+  private dropState(): void {
+    this.state?.cache.release();
+    this.state?.versions.release();
+    this.state = undefined;
   }
 
   private exclusive(task: () => Promise<void>): Promise<void> {
@@ -322,7 +328,7 @@ export class PartitionActor {
       state.parked = plan.parked;
       state.writtenUpTo = validFrom.getTime();
       for (const doc of plan.products) state.cache.set(doc);
-      state.versions.push(...plan.versionInserts);
+      state.versions.add(plan.versionInserts);
       for (const doc of plan.products) hub.notify(doc.id, doc.version);
       this.recordMetrics(plan, state, started);
       this.failures = 0;
@@ -381,21 +387,33 @@ export class PartitionActor {
 
   private async load(): Promise<LoadedState> {
     const snapshot = await this.deps.store.loadPartition(this.partition, this.options.cacheSize);
-    const cache = new ProductCache(this.options.cacheSize, snapshot.complete);
+    const cache = new ProductCache(this.options.cacheSize, snapshot.complete, this.deps.index.current);
     for (const doc of snapshot.products) cache.set(doc);
     const shard = snapshot.shard ?? emptyShard(this.partition);
     const parked = groupParked(snapshot.parked);
-    await this.dropStaleParked(parked, cache);
-    if (this.lastPrunedBucket === null) {
-      const cutoff = Date.now() - this.options.versionTtlMs;
-      await this.deps.store.pruneVersionsBefore(this.partition, new Date(cutoff));
-      this.lastPrunedBucket = pruneBucketOf(cutoff) - 1;
+    try {
+      await this.dropStaleParked(parked, cache);
+      if (this.lastPrunedBucket === null) {
+        const cutoff = Date.now() - this.options.versionTtlMs;
+        await this.deps.store.pruneVersionsBefore(this.partition, new Date(cutoff));
+        this.lastPrunedBucket = pruneBucketOf(cutoff) - 1;
+      }
+    } catch (error) {
+      cache.release();
+      throw error;
     }
     // A version superseded before now ends at the validFrom of a loaded document at the latest, even
     // one written by another process whose clock runs ahead of this one's.
     let loadedAt = Math.max(Date.now(), shard.watermark.getTime() + 1);
     for (const doc of snapshot.products) loadedAt = Math.max(loadedAt, doc.validFrom.getTime() + 1);
-    const state: LoadedState = { shard, parked, cache, writtenUpTo: shard.watermark.getTime(), versions: [], loadedAt };
+    const state: LoadedState = {
+      shard,
+      parked,
+      cache,
+      writtenUpTo: shard.watermark.getTime(),
+      versions: new SupersededVersions(this.deps.index.superseded),
+      loadedAt,
+    };
     this.state = state;
     this.status = 'running';
     this.reportParked(parked);
@@ -433,8 +451,7 @@ export class PartitionActor {
       state.writtenUpTo = now;
     }
     const cutoff = now - this.options.versionTtlMs;
-    const kept = state.versions.findIndex((v) => v.validTo.getTime() >= cutoff);
-    state.versions.splice(0, kept === -1 ? state.versions.length : kept);
+    state.versions.expireBefore(cutoff);
     const expired = pruneBucketOf(cutoff) - 1;
     if (this.lastPrunedBucket !== null && expired > this.lastPrunedBucket) {
       const buckets: number[] = [];
@@ -461,7 +478,7 @@ export class PartitionActor {
   }
 
   private pause(error: unknown, payload: EachBatchPayload): void {
-    this.state = undefined;
+    this.dropState();
     this.failures += 1;
     this.status = 'paused';
     this.pausedReason = (error as Error).message ?? String(error);

@@ -1,3 +1,4 @@
+import type { ListIndex } from './views/products/list-index.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
 /**
@@ -5,7 +6,8 @@ import type { ProductDoc } from './views/products/view.ts';
  * stays exact while the actor lives; it is dropped whenever a write fails with an unknown outcome.
  * While `complete` (everything the partition holds was loaded and nothing evicted since), a miss
  * means the view has no such product and costs no read, which matters on FerretDB, where looking up a
- * document scans its collection.
+ * document scans its collection. The documents it holds are also in the process's list index (see
+ * `CatalogIndex`), updated with every change, until `release`.
  */
 export class ProductCache {
   private readonly docs = new Map<string, ProductDoc>();
@@ -13,6 +15,7 @@ export class ProductCache {
   constructor(
     private readonly capacity: number,
     public complete: boolean,
+    private readonly index: ListIndex<ProductDoc>,
   ) {}
 
   /** The document, null when the view has none, undefined when only MongoDB knows. */
@@ -32,17 +35,26 @@ export class ProductCache {
   }
 
   set(doc: ProductDoc): void {
-    this.docs.delete(doc._id);
+    const previous = this.docs.get(doc._id);
+    if (previous) {
+      this.docs.delete(doc._id);
+      this.index.delete(previous);
+    }
     this.docs.set(doc._id, doc);
+    this.index.add(doc);
     if (this.docs.size > this.capacity) {
-      const oldest = this.docs.keys().next().value as string;
-      this.docs.delete(oldest);
+      const [oldestId, oldest] = this.docs.entries().next().value as [string, ProductDoc];
+      this.docs.delete(oldestId);
+      this.index.delete(oldest);
       this.complete = false;
     }
   }
 
-  values(): IterableIterator<ProductDoc> {
-    return this.docs.values();
+  /** Takes every document out of the list index: the actor is letting its state go. */
+  release(): void {
+    for (const doc of this.docs.values()) this.index.delete(doc);
+    this.docs.clear();
+    this.complete = false;
   }
 
   get size(): number {

@@ -2,7 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../infra/logger.ts';
 import { MembershipLease } from './membership-lease.ts';
 import { type ActorDeps, type ActorOptions, type ActorProgress, PartitionActor } from './partition-actor.ts';
-import type { PartitionCatalog } from './views/products/memory-list.ts';
+import { type MemoryCatalog, newCatalogIndex, type PartitionCatalog } from './views/products/memory-list.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
 export interface RuntimeOptions extends Omit<ActorOptions, 'groupId'> {
@@ -25,6 +25,7 @@ export class ProjectionRuntime {
   private previousStopped: Promise<void> = Promise.resolve();
   private readonly consumer: Consumer;
   private readonly log: Logger;
+  private readonly deps: ActorDeps;
   private joinedOnce = false;
   /**
    * Whether the actors' documents may be served to readers: not between the start of a rebalance and
@@ -37,9 +38,11 @@ export class ProjectionRuntime {
   constructor(
     kafka: Kafka,
     private readonly options: RuntimeOptions,
-    private readonly deps: ActorDeps,
+    deps: Omit<ActorDeps, 'index'>,
     onFatal: (error: Error) => void,
   ) {
+    // One list index for all of this member's actors: a page walks it instead of one per partition.
+    this.deps = { ...deps, index: newCatalogIndex() };
     this.log = deps.logger.child({ component: 'projection-runtime', groupId: options.groupId });
     this.lease = new MembershipLease(options.sessionTimeoutMs);
     this.consumer = kafka.consumer({
@@ -122,16 +125,16 @@ export class ProjectionRuntime {
     return undefined;
   }
 
-  /** Every assigned partition as its actor holds it, or undefined when one of them cannot (see `PartitionActor.catalog`). */
-  catalogs(): PartitionCatalog[] | undefined {
+  /** The list index and every assigned partition in it, or undefined when one of them is not (see `PartitionActor.catalog`). */
+  catalog(): MemoryCatalog | undefined {
     if (!this.mayServe()) return undefined;
-    const catalogs: PartitionCatalog[] = [];
+    const partitions: PartitionCatalog[] = [];
     for (const actor of this.actors.values()) {
       const catalog = actor.catalog();
       if (!catalog) return undefined;
-      catalogs.push(catalog);
+      partitions.push(catalog);
     }
-    return catalogs;
+    return { partitions, index: this.deps.index };
   }
 
   private mayServe(): boolean {

@@ -6,15 +6,16 @@ import { catalogStats, readShards, snapshotWatermark } from './views/catalog-sta
 import type { CatalogStats, StatsShard } from './views/catalog-stats/view.ts';
 import { priceHistoryOf } from './views/price-history/query.ts';
 import type { PriceHistoryDoc } from './views/price-history/view.ts';
-import { canListAt, listFromMemory, memorySnapshot, type PartitionCatalog } from './views/products/memory-list.ts';
-import { findProduct, type ListPage, type ListRequest, listProducts } from './views/products/query.ts';
+import type { ListPage, ListRequest } from './views/products/list-rules.ts';
+import { canListAt, listFromMemory, type MemoryCatalog, memorySnapshot } from './views/products/memory-list.ts';
+import { findProduct, listProducts } from './views/products/query.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
 /** Product documents a process holds in memory, exactly as MongoDB holds them (the projection's own). */
 export interface InMemoryProducts {
   cachedProduct(id: string, generation: number): ProductDoc | undefined;
   /** Every partition of `generation`, or undefined unless this process holds all of them. */
-  catalog(generation: number): readonly PartitionCatalog[] | undefined;
+  catalog(generation: number): MemoryCatalog | undefined;
 }
 
 export type ReadSource = 'memory' | 'mongodb';
@@ -75,10 +76,10 @@ export class ViewReader {
   }
 
   list(generation: number, request: ListRequest): Promise<ListPage> {
-    const catalogs = this.options.memory?.catalog(generation);
-    if (catalogs && canListAt(catalogs, request.snapshot)) {
+    const catalog = this.options.memory?.catalog(generation);
+    if (catalog && canListAt(catalog.partitions, request.snapshot)) {
       this.options.onRead?.('list', 'memory');
-      return Promise.resolve(listFromMemory(catalogs, request));
+      return Promise.resolve(listFromMemory(catalog.index, request));
     }
     this.options.onRead?.('list', 'mongodb');
     const { products, versions } = this.views(generation);
@@ -98,10 +99,10 @@ export class ViewReader {
   /** The snapshot instant for a new list pagination, and the generation it belongs to. */
   async snapshot(): Promise<{ generation: number; at: Date }> {
     const generation = this.watcher.pointer.current;
-    const catalogs = this.options.memory?.catalog(generation);
-    if (catalogs) {
-      const at = memorySnapshot(catalogs);
-      if (canListAt(catalogs, at)) return { generation, at };
+    const catalog = this.options.memory?.catalog(generation);
+    if (catalog) {
+      const at = memorySnapshot(catalog.partitions);
+      if (canListAt(catalog.partitions, at)) return { generation, at };
     }
     return { generation, at: snapshotWatermark(await this.shards(generation)) };
   }

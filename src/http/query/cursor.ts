@@ -6,7 +6,7 @@ import {
   type ProductFilters,
   type ProductSort,
   type SortKey,
-} from '../../projections/views/products/query.ts';
+} from '../../projections/views/products/list-rules.ts';
 import { ProblemError } from '../problem.ts';
 
 /**

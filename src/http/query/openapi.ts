@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { is, type Struct } from 'superstruct';
+import { LIST_WALK_BUDGET } from '../../projections/views/products/list-rules.ts';
 import { docsPage } from '../openapi/docs-page.ts';
 import { toJsonSchema } from '../openapi/json-schema.ts';
 import { consolePaths, consoleSchemas, consoleSecuritySchemes } from './openapi-console.ts';
@@ -46,6 +47,25 @@ const problem = (description: string) => ({
   content: { 'application/problem+json': { schema: { type: 'object' } } },
 });
 
+/** How a list reads: the rules both engines (memory, MongoDB) follow, from list-rules.ts. */
+const LIST_DESCRIPTION = [
+  'Consistency: a snapshot. The first page fixes an instant (the latest one every partition of the projection ' +
+    'has fully written); every later page of that pagination, through its cursor, reads the products as they were ' +
+    'then, so a product that existed throughout is listed exactly once, in the place its values then give it, ' +
+    'however often it changes meanwhile. Products created after the instant are not listed; a cursor lives ' +
+    'LIST_CURSOR_TTL_SECONDS (600 s by default) and then answers 422.',
+  'Order: by the sort key, then by product id. Names compare by Unicode code point, case-sensitive (the order of ' +
+    'their UTF-8 bytes: "B" before "a", U+FF21 before U+1D49C).',
+  '`q`: names containing it, taken literally (never a pattern), compared under Unicode simple case folding.',
+  `Cost: a page walks at most ${LIST_WALK_BUDGET} products, in order, from where the cursor points; ` +
+    '`status`, `currency` and, under a price sort, `minPrice`/`maxPrice` choose which products are walked at all ' +
+    '(they are answered by an index), `q` and a price range under another sort are checked on each walked ' +
+    'product. A page that walks its budget before it is full answers what it found (possibly nothing) with a ' +
+    'nextCursor at the last product walked: follow it to go on. nextCursor is null once the walk reaches the end.',
+  'The cursor is opaque: it names the views generation, the snapshot instant, the query (sort and filters) and ' +
+    'the position (sort key and id) the next page starts after.',
+].join('\n\n');
+
 /** The OpenAPI 3.1 document of the query service, with parameters derived from the validating schemas. */
 export function queryOpenApi(): Json {
   return {
@@ -75,6 +95,7 @@ export function queryOpenApi(): Json {
       '/products': {
         get: {
           summary: 'Products, filtered and sorted, a page at a time',
+          description: LIST_DESCRIPTION,
           parameters: queryParameters(listQueryFields as Struct<unknown, unknown>),
           responses: {
             200: json('a page', {

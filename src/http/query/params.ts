@@ -17,7 +17,7 @@ import {
 import { Uuid } from '../../domain/envelope.ts';
 import { CurrencyCode, MAX_AMOUNT } from '../../domain/money.ts';
 import { STORABLE_TEXT_PATTERN, StorableText } from '../../domain/text.ts';
-import { PRODUCT_SORTS } from '../../projections/views/products/query.ts';
+import { PRODUCT_SORTS } from '../../projections/views/products/list-rules.ts';
 import { describe } from '../openapi/json-schema.ts';
 import { ProblemError, pointer, validationProblem } from '../problem.ts';
 

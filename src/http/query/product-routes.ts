@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { ProgressHub } from '../../projections/progress-hub.ts';
 import type { ViewReader } from '../../projections/view-reader.ts';
 import { toPriceChange } from '../../projections/views/price-history/view.ts';
-import type { ProductFilters, ProductSort } from '../../projections/views/products/query.ts';
+import type { ProductFilters, ProductSort } from '../../projections/views/products/list-rules.ts';
 import { type ProductDoc, toProductView } from '../../projections/views/products/view.ts';
 import { ProblemError } from '../problem.ts';
 import { cursorProblem, decodeCursor, encodeCursor, queryDigest } from './cursor.ts';

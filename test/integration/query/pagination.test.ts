@@ -3,12 +3,8 @@ import { after, before, test } from 'node:test';
 import { decodeCursor } from '../../../src/http/query/cursor.ts';
 import type { ProductEnvelope } from '../../../src/projections/record.ts';
 import { viewCollections } from '../../../src/projections/view-store.ts';
-import {
-  type ListPage,
-  listProducts,
-  type ProductFilters,
-  type ProductSort,
-} from '../../../src/projections/views/products/query.ts';
+import type { ListPage, ProductFilters, ProductSort } from '../../../src/projections/views/products/list-rules.ts';
+import { listProducts } from '../../../src/projections/views/products/query.ts';
 import { eventually } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
 import { QueryBed } from './support/bed.ts';

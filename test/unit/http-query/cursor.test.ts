@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { ProblemError } from '../../../src/http/problem.ts';
 import { decodeCursor, encodeCursor, queryDigest } from '../../../src/http/query/cursor.ts';
-import type { ProductSort, SortKey } from '../../../src/projections/views/products/query.ts';
+import type { ProductSort, SortKey } from '../../../src/projections/views/products/list-rules.ts';
 
 const id = randomUUID();
 const snapshot = new Date('2026-04-01T10:00:00.123Z');

@@ -114,11 +114,31 @@ describe('the bench plan', () => {
     assert.throws(() => buildPlan(parseScenarioFile(extra), { mode: 'quick', baselinesOnly: false }), /soak/);
   });
 
+  test('the full plan grows the catalog from 10,000 to 100,000 products for the list pages; a quick one only when asked', () => {
+    const lists = full.find((s) => s.kind === 'list-scaling');
+    assert.deepEqual(lists?.kind === 'list-scaling' ? lists.sizes : undefined, [10_000, 100_000]);
+    assert.equal(
+      quick.some((s) => s.kind === 'list-scaling'),
+      false,
+    );
+    const only = buildPlan(file, { mode: 'quick', baselinesOnly: false, only: ['list-scaling'] });
+    assert.deepEqual(
+      only.map((s) => s.kind),
+      ['list-scaling'],
+    );
+  });
+
+  test('--only keeps the named scenarios and refuses unknown names', () => {
+    const plan = buildPlan(file, { mode: 'full', baselinesOnly: false, only: ['hot-product', 'rebuild'] });
+    assert.deepEqual(new Set(plan.map((s) => s.scenario)), new Set(['hot-product', 'rebuild']));
+    assert.throws(() => buildPlan(file, { mode: 'full', baselinesOnly: false, only: ['lists'] }), /lists/);
+  });
+
   test('baselines-only drops every measurement of our services', () => {
-    const plan = buildPlan(file, { mode: 'quick', baselinesOnly: true });
+    const plan = buildPlan(file, { mode: 'full', baselinesOnly: true });
     assert.ok(plan.length > 0);
     for (const step of plan) {
-      assert.ok(!['read-your-writes', 'lag', 'rebuild'].includes(step.kind), step.kind);
+      assert.ok(!['read-your-writes', 'lag', 'rebuild', 'list-scaling'].includes(step.kind), step.kind);
       if ('targets' in step) assert.ok(!step.targets.includes('ours'));
     }
   });

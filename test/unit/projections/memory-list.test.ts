@@ -1,22 +1,41 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { SupersededVersions } from '../../../src/projections/superseded-versions.ts';
 import {
-  canListAt,
-  listFromMemory,
-  type PartitionCatalog,
-} from '../../../src/projections/views/products/memory-list.ts';
-import {
-  compareListed,
   type ListedProduct,
+  type ListPosition,
   PRODUCT_SORTS,
   type ProductFilters,
-} from '../../../src/projections/views/products/query.ts';
+  type ProductSort,
+  SORTS,
+  sortKeyOf,
+} from '../../../src/projections/views/products/list-rules.ts';
+import {
+  type CatalogIndex,
+  canListAt,
+  listFromMemory,
+  newCatalogIndex,
+} from '../../../src/projections/views/products/memory-list.ts';
 import { type ProductVersionDoc, supersededVersion } from '../../../src/projections/views/products/versions.ts';
 import type { ProductDoc } from '../../../src/projections/views/products/view.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
-const NAMES = ['Mug', 'mug large', 'Plate', 'Bowl', 'Cup', 'MUGGY', 'Tray'];
+// Mixed case, and code points on both sides of the surrogates: U+FF21 sorts below U+1D49C by code
+// point, above it by UTF-16 code unit.
+const NAMES = [
+  'Mug',
+  'mug large',
+  'Plate',
+  'MUGGY',
+  'Tray',
+  '\u{1D49C}lpha',
+  '\uFF21lpha',
+  '\u{1F600} mug',
+  '\u{10400}dam',
+  '\u{10428}dam',
+  '\uE000x',
+];
 
 /** One revision of a product: what it looked like from `at` (ms after T0) on. */
 const revision = fc.record({
@@ -40,13 +59,13 @@ const filtersArb: fc.Arbitrary<ProductFilters> = fc.record(
     currency: fc.constantFrom('EUR', 'USD'),
     minPrice: fc.integer({ min: 1, max: 20 }),
     maxPrice: fc.integer({ min: 1, max: 20 }),
-    q: fc.constantFrom('mug', 'UG', 'a', '.'),
+    q: fc.constantFrom('mug', 'UG', 'a', '.', '\u{10428}', '\u{1F600}'),
   },
   { requiredKeys: [] },
 );
 
 /** Products spread over three partitions, each with its history: current documents and superseded versions. */
-function build(histories: Revision[][]): { catalogs: PartitionCatalog[]; all: ListedProduct[][] } {
+function build(histories: Revision[][]): { index: CatalogIndex; all: ListedProduct[][] } {
   const partitions = [0, 1, 2].map(() => ({ products: [] as ProductDoc[], versions: [] as ProductVersionDoc[] }));
   const all: ListedProduct[][] = [];
   histories.forEach((revisions, index) => {
@@ -77,13 +96,14 @@ function build(histories: Revision[][]): { catalogs: PartitionCatalog[]; all: Li
     target.versions.push(...versions);
     all.push([...versions, docs.at(-1) as ProductDoc]);
   });
-  const catalogs = partitions.map((p) => ({
-    products: p.products,
-    versions: [...p.versions].sort((a, b) => a.validTo.getTime() - b.validTo.getTime()),
-    writtenUpTo: T0 + 1000,
-    loadedAt: T0,
-  }));
-  return { catalogs, all };
+  const index = newCatalogIndex();
+  for (const p of partitions) {
+    for (const doc of p.products) index.current.add(doc);
+    new SupersededVersions(index.superseded).add(
+      [...p.versions].sort((a, b) => a.validTo.getTime() - b.validTo.getTime()),
+    );
+  }
+  return { index, all };
 }
 
 /** The specification: each product as it was at `t`, filtered and in sort order. */
@@ -105,8 +125,20 @@ function expected(all: ListedProduct[][], t: number, filters: ProductFilters, so
         (filters.maxPrice === undefined || d.price.amount <= filters.maxPrice) &&
         (q === undefined || d.name.toLowerCase().includes(q)),
     )
-    .sort((a, b) => compareListed(sort, a, b))
+    .sort((a, b) => SORTS[sort].direction * modelOrder(sort, a, b))
     .map((d) => `${d.id}@${d.version}`);
+}
+
+/** The model's order: names by their UTF-8 bytes, then ids. */
+function modelOrder(sort: ProductSort, a: ListedProduct, b: ListedProduct): number {
+  const field = SORTS[sort].field;
+  const byKey =
+    field === 'name'
+      ? Buffer.compare(Buffer.from(a.name), Buffer.from(b.name))
+      : field === 'updatedAt'
+        ? a.updatedAt.getTime() - b.updatedAt.getTime()
+        : a.price.amount - b.price.amount;
+  return byKey || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 test('paging through memory lists each product once, as it was at the snapshot, filtered and in order', () => {
@@ -117,36 +149,79 @@ test('paging through memory lists each product once, as it was at the snapshot, 
       fc.constantFrom(...PRODUCT_SORTS),
       fc.integer({ min: 0, max: 200 }),
       fc.integer({ min: 1, max: 7 }),
-      (histories, filters, sort, offset, limit) => {
-        const { catalogs, all } = build(histories);
+      fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
+      (histories, filters, sort, offset, limit, walkBudget) => {
+        const { index, all } = build(histories);
         const snapshot = new Date(T0 + offset);
         const listed: string[] = [];
-        let after: { key: string | number | Date; id: string } | undefined;
-        for (let pages = 0; pages < 100; pages++) {
-          const page = listFromMemory(catalogs, { filters, sort, limit, snapshot, after });
+        let after: ListPosition | undefined;
+        for (let pages = 0; pages < 1000; pages++) {
+          const page = listFromMemory(index, { filters, sort, limit, snapshot, after, walkBudget });
           assert.ok(page.items.length <= limit);
           listed.push(...page.items.map((d) => `${d.id}@${d.version}`));
           if (!page.last) break;
-          assert.equal(page.items.length, limit, 'a page followed by more is full');
+          if (walkBudget === undefined) assert.equal(page.items.length, limit, 'a page followed by more is full');
           after = page.last;
         }
         assert.deepEqual(listed, expected(all, T0 + offset, filters, sort));
       },
     ),
-    { numRuns: 300 },
+    { numRuns: 400 },
   );
 });
 
+test('a page that walks its budget without filling up stops there, with a cursor at the last product walked', () => {
+  const histories = Array.from({ length: 3000 }, (_, i) => [
+    { at: 1, name: `Plate ${i}`, amount: 1 + (i % 50), currency: 'EUR', status: 'active' as const },
+  ]);
+  const { index, all } = build(histories);
+  const request = { filters: { q: 'no such name' }, sort: 'price' as const, limit: 20, snapshot: new Date(T0 + 10) };
+  const inOrder = all.map((h) => h[0] as ListedProduct).sort((a, b) => modelOrder('price', a, b));
+  const hundredth = inOrder[99] as ListedProduct;
+
+  const first = listFromMemory(index, { ...request, walkBudget: 100 });
+  assert.deepEqual(first.items, []);
+  assert.deepEqual(first.last, { key: sortKeyOf('price', hundredth), id: hundredth.id });
+
+  let pages = 1;
+  let after: ListPosition | undefined = first.last;
+  while (after) {
+    after = listFromMemory(index, { ...request, walkBudget: 100, after }).last;
+    pages += 1;
+  }
+  assert.equal(pages, 30, 'every page walked exactly its budget of the 3,000 products');
+});
+
+test('a price range under a price sort is walked from its bound, not from the cheapest product', () => {
+  const histories = Array.from({ length: 3000 }, (_, i) => [
+    { at: 1, name: `Plate ${i}`, amount: 1 + i, currency: i % 2 ? 'EUR' : 'USD', status: 'active' as const },
+  ]);
+  const { index } = build(histories);
+  const page = listFromMemory(index, {
+    filters: { minPrice: 2900, maxPrice: 2905, currency: 'EUR' },
+    sort: '-price',
+    limit: 10,
+    snapshot: new Date(T0 + 10),
+    walkBudget: 3,
+  });
+  assert.deepEqual(
+    page.items.map((p) => p.price.amount),
+    [2904, 2902, 2900],
+    'a budget of 3 is enough: the walk starts at the bound and passes only EUR products',
+  );
+  assert.equal(page.last, undefined, 'and ends at the lower bound');
+});
+
 test('a page carries no storage key, and the last page has no cursor', () => {
-  const { catalogs } = build([[{ at: 1, name: 'Mug', amount: 5, currency: 'EUR', status: 'active' }]]);
-  const page = listFromMemory(catalogs, { filters: {}, sort: 'name', limit: 5, snapshot: new Date(T0 + 10) });
+  const { index } = build([[{ at: 1, name: 'Mug', amount: 5, currency: 'EUR', status: 'active' }]]);
+  const page = listFromMemory(index, { filters: {}, sort: 'name', limit: 5, snapshot: new Date(T0 + 10) });
   assert.equal(page.items.length, 1);
   assert.equal('_id' in (page.items[0] as object), false);
   assert.equal(page.last, undefined);
 });
 
 test('memory answers only snapshots between the load of every partition and its last write', () => {
-  const catalog = { products: [], versions: [], loadedAt: 100, writtenUpTo: 200 };
+  const catalog = { loadedAt: 100, writtenUpTo: 200 };
   assert.equal(canListAt([catalog], new Date(150)), true);
   assert.equal(canListAt([catalog], new Date(99)), false, 'older versions may be only in MongoDB');
   assert.equal(canListAt([catalog], new Date(201)), false, 'writes after 200 may still be in flight');

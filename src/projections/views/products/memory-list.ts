@@ -1,32 +1,55 @@
+import { type IndexEntry, ListIndex, walkOrder } from './list-index.ts';
 import {
-  compareListed,
-  compareSortKeys,
-  escapeRegex,
+  assemblePage,
+  indexedConditions,
   type ListedProduct,
   type ListPage,
   type ListRequest,
-  type ProductFilters,
-  sortKeyOf,
-} from './query.ts';
+  type ListWalk,
+  SORTS,
+  type SortField,
+} from './list-rules.ts';
 import type { ProductVersionDoc } from './versions.ts';
 import type { ProductDoc } from './view.ts';
 
 /**
- * What one partition actor holds of its partition: every product document and every version it
- * superseded since it loaded, exactly as written to MongoDB (documents enter memory only once
- * MongoDB has acknowledged them).
+ * The product documents every partition actor of a process holds, and the versions they superseded
+ * since they loaded, exactly as written to MongoDB (documents enter memory only once MongoDB has
+ * acknowledged them), in one set of indexes for the process: a page walks one index per group
+ * instead of merging one per partition.
  */
+export interface CatalogIndex {
+  current: ListIndex<ProductDoc>;
+  /** Weighted by `validTo`, so a walk at a snapshot skips the versions that ended before it. */
+  superseded: ListIndex<ProductVersionDoc>;
+}
+
+export const newCatalogIndex = (): CatalogIndex => ({
+  current: new ListIndex<ProductDoc>(),
+  superseded: new ListIndex<ProductVersionDoc>((version) => version.validTo.getTime()),
+});
+
+/** What one partition actor vouches for in the index. */
 export interface PartitionCatalog {
-  products: Iterable<ProductDoc>;
-  /** Ordered by `validTo`. */
-  versions: readonly ProductVersionDoc[];
   /** Everything valid from this instant or earlier is written: a list snapshot may be taken at it. */
   writtenUpTo: number;
-  /** Versions superseded before this instant are not in `versions`: older snapshots need MongoDB. */
+  /** Versions superseded before this instant are not in the index: older snapshots need MongoDB. */
   loadedAt: number;
 }
 
-/** Whether `catalogs` can answer a list at `snapshot`, exactly as MongoDB would. */
+/** The index and the partitions whose documents it holds. */
+export interface MemoryCatalog {
+  partitions: readonly PartitionCatalog[];
+  index: CatalogIndex;
+}
+
+/** One index walk, as the merge sees it. */
+interface IndexWalk {
+  readonly current: IndexEntry<ListedProduct> | undefined;
+  advance(): IndexEntry<ListedProduct> | undefined;
+}
+
+/** Whether the partitions' documents answer a list at `snapshot`, exactly as MongoDB would. */
 export function canListAt(catalogs: readonly PartitionCatalog[], snapshot: Date): boolean {
   const t = snapshot.getTime();
   return catalogs.every((c) => c.loadedAt <= t && t <= c.writtenUpTo);
@@ -36,61 +59,91 @@ export function canListAt(catalogs: readonly PartitionCatalog[], snapshot: Date)
 export const memorySnapshot = (catalogs: readonly PartitionCatalog[]): Date =>
   new Date(Math.min(...catalogs.map((c) => c.writtenUpTo)));
 
-function matcher(filters: ProductFilters): (doc: ListedProduct) => boolean {
-  const { status, currency, minPrice, maxPrice, q } = filters;
-  const name = q === undefined ? undefined : new RegExp(escapeRegex(q), 'i');
-  return (doc) =>
-    (status === undefined || doc.status === status) &&
-    (currency === undefined || doc.price.currency === currency) &&
-    (minPrice === undefined || doc.price.amount >= minPrice) &&
-    (maxPrice === undefined || doc.price.amount <= maxPrice) &&
-    (name === undefined || name.test(doc.name));
-}
-
-/** Index of the first version (ordered by validTo) still valid after `t`. */
-function firstEndingAfter(versions: readonly ProductVersionDoc[], t: number): number {
-  let lo = 0;
-  let hi = versions.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((versions[mid] as ProductVersionDoc).validTo.getTime() > t) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
 /**
- * The page `listProducts` reads from MongoDB, computed from the partition actors' memory: the same
- * filters, the same snapshot rule (documents valid at the snapshot, current or superseded), the
- * same order and cursor. One pass keeps the best `limit + 1` items, so a page costs one look at each
- * product instead of a sort of the catalog.
+ * The page `listProducts` reads from MongoDB, from the indexes: the same walk (see list-rules.ts),
+ * merged from one index walk per group and kind (current documents, superseded versions still
+ * current at the snapshot). A page costs a seek per walk, O(log n), and then the products it walks,
+ * at most the budget.
  */
-export function listFromMemory(catalogs: readonly PartitionCatalog[], request: ListRequest): ListPage {
-  const { sort, limit, snapshot, after } = request;
+export function listFromMemory(index: CatalogIndex, request: ListRequest): ListPage {
+  const { sort, snapshot, after } = request;
+  const { field, direction } = SORTS[sort];
   const t = snapshot.getTime();
-  const matches = matcher(request.filters);
-  const best: ListedProduct[] = [];
-  const order = (a: ListedProduct, b: ListedProduct) => compareListed(sort, a, b);
-  const consider = (doc: ListedProduct) => {
-    if (after && compareSortKeys(sort, sortKeyOf(sort, doc), doc.id, after.key, after.id) <= 0) return;
-    if (best.length > limit && order(doc, best[limit] as ListedProduct) >= 0) return;
-    if (!matches(doc)) return;
-    let at = best.length;
-    while (at > 0 && order(doc, best[at - 1] as ListedProduct) < 0) at -= 1;
-    best.splice(at, 0, doc);
-    if (best.length > limit + 1) best.pop();
-  };
-  for (const catalog of catalogs) {
-    for (const doc of catalog.products) if (doc.validFrom.getTime() <= t) consider(doc);
-    const { versions } = catalog;
-    for (let i = firstEndingAfter(versions, t); i < versions.length; i++) {
-      const version = versions[i] as ProductVersionDoc;
-      if (version.validFrom.getTime() <= t) consider(version);
-    }
+  const conditions = indexedConditions(sort, request.filters);
+  const walks: IndexWalk[] = [
+    ...index.current.walks(field, direction, conditions, after),
+    ...index.superseded.walks(field, direction, conditions, after, t),
+  ];
+  const page = assemblePage(request, new MergedWalk(walks, field, direction, t));
+  return { ...page, items: page.items.map(({ _id, ...listed }: ListedProduct & { _id?: string }) => listed) };
+}
+
+/** Walks in list order merged into one (a binary heap on their current entries). */
+class MergedWalk implements ListWalk {
+  product = undefined as unknown as ListedProduct;
+  name = '';
+  price = 0;
+  current = false;
+  private readonly heap: IndexWalk[];
+  private readonly order: (a: IndexEntry<unknown>, b: IndexEntry<unknown>) => number;
+
+  constructor(
+    walks: IndexWalk[],
+    field: SortField,
+    direction: 1 | -1,
+    /** The snapshot: entries that became current after it are walked, not listed. */
+    private readonly snapshot: number,
+  ) {
+    this.order = walkOrder(field, direction);
+    this.heap = walks.filter((w) => w.current !== undefined);
+    for (let i = (this.heap.length >>> 1) - 1; i >= 0; i--) this.sink(i);
   }
-  const items = best.slice(0, limit).map(({ _id, ...listed }: ListedProduct & { _id?: string }) => listed);
-  const lastItem = items.at(-1);
-  return best.length > limit && lastItem
-    ? { items, last: { key: sortKeyOf(sort, lastItem), id: lastItem.id } }
-    : { items };
+
+  more(): boolean {
+    return this.heap.length > 0;
+  }
+
+  next(): boolean {
+    const heap = this.heap;
+    const top = heap[0];
+    if (!top) return false;
+    const entry = top.current as IndexEntry<ListedProduct>;
+    this.product = entry.doc;
+    this.name = entry.text;
+    this.price = entry.price;
+    this.current = entry.validFrom <= this.snapshot;
+    if (top.advance() === undefined) {
+      const last = heap.pop() as IndexWalk;
+      if (heap.length === 0) return true;
+      heap[0] = last;
+    }
+    this.sink(0);
+    return true;
+  }
+
+  private sink(start: number): void {
+    const heap = this.heap;
+    const n = heap.length;
+    const walk = heap[start] as IndexWalk;
+    const entry = walk.current as IndexEntry<ListedProduct>;
+    let i = start;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let child = l;
+      let best = (heap[l] as IndexWalk).current as IndexEntry<ListedProduct>;
+      if (r < n) {
+        const right = (heap[r] as IndexWalk).current as IndexEntry<ListedProduct>;
+        if (this.order(right, best) < 0) {
+          child = r;
+          best = right;
+        }
+      }
+      if (this.order(best, entry) >= 0) break;
+      heap[i] = heap[child] as IndexWalk;
+      i = child;
+    }
+    heap[i] = walk;
+  }
 }

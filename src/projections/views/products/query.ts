@@ -1,87 +1,44 @@
 import type { Collection, Filter, FindCursor, Sort } from '../../../infra/mongo.ts';
+import {
+  assemblePage,
+  compareListed,
+  type IndexedConditions,
+  indexedConditions,
+  LIST_WALK_BUDGET,
+  type ListedProduct,
+  type ListPage,
+  type ListPosition,
+  type ListRequest,
+  type ListWalk,
+  type ProductSort,
+  residualMatcher,
+  SORTS,
+} from './list-rules.ts';
 import { type ProductVersionDoc, pruneBucketOf } from './versions.ts';
-import type { ProductDoc, ProductStatus } from './view.ts';
+import type { ProductDoc } from './view.ts';
 
-export const PRODUCT_SORTS = ['name', 'price', '-price', 'updatedAt', '-updatedAt'] as const;
-export type ProductSort = (typeof PRODUCT_SORTS)[number];
-
-export interface ProductFilters {
-  status?: ProductStatus;
-  minPrice?: number;
-  maxPrice?: number;
-  currency?: string;
-  /** Matches names that contain it, case-insensitively; never interpreted as a pattern. */
-  q?: string;
-}
-
-export type SortKey = string | number | Date;
-
-export interface ListRequest {
-  filters: ProductFilters;
-  sort: ProductSort;
-  limit: number;
-  /** The instant the whole pagination reads the catalog at (see versions.ts). */
-  snapshot: Date;
-  /** The last item of the previous page. */
-  after?: { key: SortKey; id: string };
-  /** Sent as maxTimeMS: the server gives up on the query after this long. */
-  timeLimitMs?: number;
-}
-
-/** A product as it was at the snapshot, from either collection. */
-export type ListedProduct = Omit<ProductDoc, '_id'>;
-
-export interface ListPage {
-  items: ListedProduct[];
-  /** Present when more items follow the page. */
-  last?: { key: SortKey; id: string };
-}
-
-const SORTS: Record<ProductSort, { field: 'name' | 'price.amount' | 'updatedAt'; direction: 1 | -1 }> = {
-  name: { field: 'name', direction: 1 },
-  price: { field: 'price.amount', direction: 1 },
-  '-price': { field: 'price.amount', direction: -1 },
-  updatedAt: { field: 'updatedAt', direction: 1 },
-  '-updatedAt': { field: 'updatedAt', direction: -1 },
-};
-
-export const sortKeyOf = (sort: ProductSort, product: ListedProduct): SortKey => {
-  const { field } = SORTS[sort];
-  return field === 'name' ? product.name : field === 'updatedAt' ? product.updatedAt : product.price.amount;
-};
-
-export const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** The MongoDB filter for the query's own conditions; every value is typed, never taken as an operator. */
-export function filterFor(filters: ProductFilters): Record<string, unknown> {
+/** The MongoDB filter for the conditions an index answers (see list-rules.ts); every value is typed, never an operator. */
+export function filterFor(conditions: IndexedConditions): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
-  if (filters.status !== undefined) filter.status = filters.status;
-  if (filters.currency !== undefined) filter['price.currency'] = filters.currency;
-  if (filters.minPrice !== undefined || filters.maxPrice !== undefined) {
+  if (conditions.status !== undefined) filter.status = conditions.status;
+  if (conditions.currency !== undefined) filter['price.currency'] = conditions.currency;
+  if (conditions.minPrice !== undefined || conditions.maxPrice !== undefined) {
     filter['price.amount'] = {
-      ...(filters.minPrice !== undefined ? { $gte: filters.minPrice } : {}),
-      ...(filters.maxPrice !== undefined ? { $lte: filters.maxPrice } : {}),
+      ...(conditions.minPrice !== undefined ? { $gte: conditions.minPrice } : {}),
+      ...(conditions.maxPrice !== undefined ? { $lte: conditions.maxPrice } : {}),
     };
   }
-  if (filters.q !== undefined) filter.name = { $regex: escapeRegex(filters.q), $options: 'i' };
   return filter;
 }
 
-/** Items strictly after the cursor in sort order; `id` breaks ties, so the order is total. */
-export function afterFilter(sort: ProductSort, after: { key: SortKey; id: string }): Record<string, unknown> {
+/**
+ * Items strictly after the position in sort order; `id` breaks ties, so the order is total. MongoDB
+ * and FerretDB compare strings by their UTF-8 bytes, which is the code point order of list-rules.ts.
+ */
+export function afterFilter(sort: ProductSort, after: ListPosition): Record<string, unknown> {
   const { field, direction } = SORTS[sort];
   const op = direction === 1 ? '$gt' : '$lt';
   return { $or: [{ [field]: { [op]: after.key } }, { [field]: after.key, id: { [op]: after.id } }] };
-}
-
-/** Order of two items given by sort key and id; `id` breaks ties, so the order is total. */
-export function compareSortKeys(sort: ProductSort, ka: SortKey, ida: string, kb: SortKey, idb: string): number {
-  const byKey = ka < kb ? -1 : ka > kb ? 1 : 0;
-  return SORTS[sort].direction * (byKey !== 0 ? byKey : ida < idb ? -1 : ida > idb ? 1 : 0);
-}
-
-export function compareListed(sort: ProductSort, a: ListedProduct, b: ListedProduct): number {
-  return compareSortKeys(sort, sortKeyOf(sort, a), a.id, sortKeyOf(sort, b), b.id);
 }
 
 /**
@@ -100,10 +57,19 @@ export async function listProducts(
   const { sort, limit, snapshot, after } = request;
   const { field, direction } = SORTS[sort];
   // One flat filter (its keys never collide): FerretDB evaluates top-level equalities in PostgreSQL.
-  const conditions = { ...filterFor(request.filters), ...(after ? afterFilter(sort, after) : {}) };
+  const conditions = {
+    ...filterFor(indexedConditions(sort, request.filters)),
+    ...(after ? afterFilter(sort, after) : {}),
+  };
   const order: Sort = { [field]: direction, id: direction };
+  // Every product a query returns meets the walk's conditions. Without conditions left to check,
+  // the page ends at its (limit + 1)th product; with some, it may walk the whole budget. Each
+  // product of the merged walk's first n is among the first n of its own query, so fetching that
+  // many of each is enough.
+  const budget = request.walkBudget ?? LIST_WALK_BUDGET;
+  const fetch = residualMatcher(sort, request.filters) ? budget + 1 : limit + 1;
   const page = <T>(found: FindCursor<T>) => {
-    const sorted = found.sort(order).limit(limit + 1);
+    const sorted = found.sort(order).limit(fetch);
     return (request.timeLimitMs === undefined ? sorted : sorted.maxTimeMS(request.timeLimitMs)).toArray();
   };
   // A version current at the snapshot was superseded after it: only the buckets since then can hold one.
@@ -123,19 +89,41 @@ export async function listProducts(
       ),
     ),
   ]);
-  const merged: ListedProduct[] = [];
-  const seen = new Set<string>();
-  for (const doc of [...current, ...superseded.flat()].sort((a, b) => compareListed(sort, a, b))) {
-    if (seen.has(doc.id)) continue;
-    seen.add(doc.id);
-    const { _id, ...listed } = doc;
-    merged.push(listed);
-  }
-  const items = merged.slice(0, limit);
-  const lastItem = items.at(-1);
-  return merged.length > limit && lastItem
-    ? { items, last: { key: sortKeyOf(sort, lastItem), id: lastItem.id } }
-    : { items };
+  // The servers sorted each query; the merge orders by the one collation of list-rules.ts.
+  const merged = [...current, ...superseded.flat()]
+    .map(({ _id, ...listed }: ListedProduct & { _id: string }) => listed as ListedProduct)
+    .sort((a, b) => compareListed(sort, a, b));
+  return assemblePage(request, arrayWalk(merged));
+}
+
+/**
+ * The merged query results as a walk. A product can come twice in a row (from the products and the
+ * versions collections, while its document is being replaced): it is walked once.
+ */
+function arrayWalk(items: readonly ListedProduct[]): ListWalk {
+  let at = 0;
+  const walk: ListWalk = {
+    product: items[0] as ListedProduct,
+    name: '',
+    price: 0,
+    current: true,
+    next: () => {
+      if (at > 0) while (at < items.length && (items[at] as ListedProduct).id === walk.product.id) at += 1;
+      const product = items[at];
+      if (!product) return false;
+      at += 1;
+      walk.product = product;
+      walk.name = product.name;
+      walk.price = product.price.amount;
+      return true;
+    },
+    more: () => {
+      let next = at;
+      while (next < items.length && (items[next] as ListedProduct).id === walk.product.id) next += 1;
+      return next < items.length;
+    },
+  };
+  return walk;
 }
 
 export async function findProduct(products: Collection<ProductDoc>, id: string): Promise<ProductDoc | null> {

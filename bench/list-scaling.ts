@@ -1,0 +1,205 @@
+import { seedCatalog } from './catalog-seed.ts';
+import type { CpuRun } from './cpu.ts';
+import { closedLoop, log } from './generator.ts';
+import { LIST_TARGETS, type ListScalingResult, type ListScalingSize } from './list-report.ts';
+import type { Measurement, Row, TargetName } from './report.ts';
+import type { Thresholds } from './scenarios.ts';
+import { settle } from './stack.ts';
+import type { Recorder } from './stats.ts';
+import type { RequestSpec } from './workloads.ts';
+
+/**
+ * How the cost of a list page grows with the catalog: every sort with and without filters, GET by
+ * id and the trivial endpoint beside them, at each catalog size (10,000 then 100,000 products), in
+ * one run. The catalog is grown between sizes by the bench-only seeding path (catalog-seed.ts).
+ * Issue #14's targets: list p99 <= 100 ms at 64 connections, list throughput >= 25 % of GET by id,
+ * and a page at 100,000 products costing at most 2x its time at 10,000.
+ */
+
+export const LIST_SCALING_SIZES = { full: [10_000, 100_000], quick: [2_000, 10_000] };
+
+/** Names are "<Adjective> <word> <n>" (catalog-seed.ts): `q=mug` matches about one in twelve. */
+export const LIST_QUERIES: { label: string; query: string }[] = [
+  { label: 'name', query: 'sort=name&limit=20' },
+  { label: 'name, status=active&q=mug', query: 'sort=name&limit=20&status=active&q=mug' },
+  { label: 'price', query: 'sort=price&limit=20' },
+  {
+    label: 'price, currency=EUR&minPrice=20000&maxPrice=30000',
+    query: 'sort=price&limit=20&currency=EUR&minPrice=20000&maxPrice=30000',
+  },
+  { label: '-price', query: 'sort=-price&limit=20' },
+  { label: '-price, q=Steel rug', query: 'sort=-price&limit=20&q=steel%20rug' },
+  { label: 'updatedAt', query: 'sort=updatedAt&limit=20' },
+  { label: 'updatedAt, currency=GBP&q=oak', query: 'sort=updatedAt&limit=20&currency=GBP&q=oak' },
+  { label: '-updatedAt', query: 'sort=-updatedAt&limit=20' },
+  {
+    label: '-updatedAt, minPrice=50000&maxPrice=50999',
+    query: 'sort=-updatedAt&limit=20&minPrice=50000&maxPrice=50999',
+  },
+];
+
+export interface ListScalingStep {
+  kind: 'list-scaling';
+  scenario: 'list-scaling';
+  part: 'pages';
+  title: string;
+  sizes: number[];
+  connections: number;
+  durationMs: number;
+  warmupMs: number;
+}
+
+export interface ListScalingDeps {
+  queryUrl: string;
+  trivialUrl: string | undefined;
+  databaseUrl: string;
+  token: string;
+  progressEveryMs: number;
+  settleMs: number;
+  /** Reads the CPU time of a measurement's processes (the bench's own sampler), when it can. */
+  cpu?: {
+    start(target: TargetName): Promise<CpuRun | undefined>;
+    stop(run: CpuRun | undefined, m: Measurement, label: string): Promise<void>;
+  };
+}
+
+const THRESHOLDS: Thresholds = { p99Ms: LIST_TARGETS.p99Ms, errorRate: 0.01 };
+
+function measurement(target: TargetName, recorder: Recorder): Measurement {
+  return { target, ...recorder.summary(), errors: recorder.errors, outcomes: recorder.outcomes() };
+}
+
+async function catalogSize(queryUrl: string): Promise<number> {
+  const response = await fetch(`${queryUrl}/stats`, { signal: AbortSignal.timeout(5000) });
+  const stats = (await response.json()) as { activeProducts: number; discontinuedProducts: number };
+  return stats.activeProducts + stats.discontinuedProducts;
+}
+
+/** Ids of up to `count` products of the catalog, for GET by id (read through the list API itself). */
+async function sampleIds(queryUrl: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const url = `${queryUrl}/products?limit=100&sort=-updatedAt${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page = (await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).json()) as {
+      items: { id: string }[];
+      nextCursor: string | null;
+    };
+    ids.push(...page.items.map((p) => p.id));
+    cursor = page.nextCursor;
+  } while (cursor && ids.length < count);
+  return ids;
+}
+
+/** Seeds up to `products`, then waits until the projection shows them all. */
+async function growTo(deps: ListScalingDeps, products: number, ids: string[]): Promise<number> {
+  const started = Date.now();
+  const have = await catalogSize(deps.queryUrl);
+  if (have < products) {
+    log(
+      `list-scaling: ${have.toLocaleString('en-US')} products; appending ${(products - have).toLocaleString('en-US')}`,
+    );
+    ids.push(...(await seedCatalog(deps.databaseUrl, products - have)));
+  }
+  const deadline = Date.now() + deps.settleMs;
+  for (;;) {
+    const outcome = await settle(deps.queryUrl, Math.max(1000, deadline - Date.now()));
+    const size = await catalogSize(deps.queryUrl);
+    if (size >= products) break;
+    if (Date.now() > deadline) throw new Error(`the views show ${size} products, not ${products}: ${outcome}`);
+    await new Promise((done) => setTimeout(done, 1000));
+  }
+  return (Date.now() - started) / 1000;
+}
+
+/** A closed-loop run after a warm-up, with the CPU time of the target's service when it can be read. */
+async function run(
+  deps: ListScalingDeps,
+  step: ListScalingStep,
+  label: string,
+  target: TargetName,
+  baseUrl: string,
+  next: () => RequestSpec,
+): Promise<Measurement> {
+  const options = { baseUrl, connections: step.connections, token: deps.token, lenient: target === 'trivial', next };
+  if (step.warmupMs > 0) {
+    await closedLoop({ ...options, label: `${label} warm-up`, durationMs: step.warmupMs, progressEveryMs: 60_000 });
+  }
+  const cpu = await deps.cpu?.start(target);
+  const recorder = await closedLoop({
+    ...options,
+    label,
+    durationMs: step.durationMs,
+    progressEveryMs: deps.progressEveryMs,
+  });
+  const m = measurement(target, recorder);
+  await deps.cpu?.stop(cpu, m, label);
+  return m;
+}
+
+const describe = (m: Measurement) =>
+  `${Math.round(m.throughput).toLocaleString('en-US')}/s, p50 ${m.latencyMs?.p50.toFixed(1)} ms, p99 ${m.latencyMs?.p99.toFixed(1)} ms, ${m.errors} errors`;
+
+/** Runs the step; its rows (for the main table) and its result (for the targets). */
+export async function runListScaling(
+  deps: ListScalingDeps,
+  step: ListScalingStep,
+): Promise<{ rows: Row[]; result: ListScalingResult }> {
+  const ids: string[] = [];
+  const result: ListScalingResult = { sizes: [], notes: [] };
+  const rows: Row[] = [];
+  const row = (part: string, title: string, measurements: Measurement[]): Row => ({
+    id: `list-scaling/${part}`,
+    scenario: 'list-scaling',
+    part,
+    path: 'query',
+    title,
+    latencyKind: 'request',
+    thresholds: THRESHOLDS,
+    measurements,
+    notes: [],
+  });
+  for (const products of step.sizes) {
+    const seededSeconds = await growTo(deps, products, ids);
+    const size = await catalogSize(deps.queryUrl);
+    log(`list-scaling: ${size.toLocaleString('en-US')} products in the views (${seededSeconds.toFixed(0)} s to grow)`);
+    const sample = await sampleIds(deps.queryUrl, 5000);
+    if (sample.length === 0) throw new Error('list-scaling: no product to read by id');
+    const at = `${products / 1000}k`;
+    const byId = await run(deps, step, `list-scaling ${at}: GET by id`, 'ours', deps.queryUrl, () => {
+      const id = sample[Math.floor(Math.random() * sample.length)] as string;
+      return { op: 'getById', service: 'query', method: 'GET', path: `/products/${id}`, productId: id };
+    });
+    log(`list-scaling ${at}: GET by id ${describe(byId)}`);
+    const entry: ListScalingSize = { products: size, seededSeconds, getById: byId, lists: [] };
+    rows.push(row(`${at}/get-by-id`, `list-scaling ${at}: GET by id`, [byId]));
+    if (deps.trivialUrl) {
+      const trivial = await run(deps, step, `list-scaling ${at}: trivial`, 'trivial', deps.trivialUrl, () => ({
+        op: 'list',
+        service: 'query',
+        method: 'GET',
+        path: '/products?sort=name&limit=20',
+      }));
+      log(`list-scaling ${at}: trivial ${describe(trivial)}`);
+      entry.trivial = trivial;
+      rows.push(row(`${at}/trivial`, `list-scaling ${at}: trivial endpoint`, [trivial]));
+    }
+    for (const { label, query } of LIST_QUERIES) {
+      const m = await run(deps, step, `list-scaling ${at}: ${label}`, 'ours', deps.queryUrl, () => ({
+        op: 'list',
+        service: 'query',
+        method: 'GET',
+        path: `/products?${query}`,
+      }));
+      log(`list-scaling ${at}: list ${label}: ${describe(m)}`);
+      entry.lists.push({ label, query, measurement: m });
+      rows.push(row(`${at}/${label}`, `list-scaling ${at}: list ${label}`, [m]));
+    }
+    result.sizes.push(entry);
+  }
+  result.notes.push(
+    `${ids.length.toLocaleString('en-US')} products appended by the bench-only seeding path (bench/catalog-seed.ts: ` +
+      "the domain's decide and the event store's append_events, then the real relay and projection)",
+  );
+  return { rows, result };
+}
