@@ -7,7 +7,7 @@ import { unmatchedRequest } from '../method-not-allowed.ts';
 import { bearerAuth } from '../middleware/bearer-auth.ts';
 import { correlationId } from '../middleware/correlation-id.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
-import { docsPage } from '../openapi/docs-page.ts';
+import { docsRoutes } from '../openapi/docs-page.ts';
 import { problemHandler, serviceUnavailable } from '../problem.ts';
 import { commandOpenApi } from './openapi.ts';
 import { type ProductRoutesDeps, productRoutes } from './routes.ts';
@@ -38,7 +38,7 @@ export function commandApp(deps: CommandAppDeps): Hono {
   app.use(requestMetrics(deps.registry));
   app.route('/', healthRoutes({ registry: deps.registry, checks: deps.readiness }));
   app.get('/openapi.json', (c) => c.json(commandOpenApi));
-  app.get('/docs', (c) => c.html(docsPage('cqrs-catalog command API')));
+  app.route('/', docsRoutes('cqrs-catalog command API'));
   app.use('/products', bearerAuth(deps.tokens));
   app.use('/products/*', bearerAuth(deps.tokens));
   app.route('/products', productRoutes(deps));

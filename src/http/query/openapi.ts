@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { is, type Struct } from 'superstruct';
-import { docsPage } from '../openapi/docs-page.ts';
+import { docsRoutes as scalarDocs } from '../openapi/docs-page.ts';
 import { toJsonSchema } from '../openapi/json-schema.ts';
 import {
   EXAMPLE_ID,
@@ -364,6 +364,6 @@ export function docsRoutes(): Hono {
   const app = new Hono();
   const document = queryOpenApi();
   app.get('/openapi.json', (c) => c.json(document));
-  app.get('/docs', (c) => c.html(docsPage('cqrs-catalog query service')));
+  app.route('/', scalarDocs('cqrs-catalog query service'));
   return app;
 }

@@ -23,7 +23,8 @@ const packageJson = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf
 function importedPackages(sources: string[]): string[] {
   const names = new Set<string>();
   for (const source of sources) {
-    for (const [, specifier] of source.matchAll(/(?:from|import)\s*\(?\s*'([^'.][^']*)'/g)) {
+    // Imports, and files resolved from a package (`resolve('pkg/file')`, as the docs' script).
+    for (const [, specifier] of source.matchAll(/(?:from|import|resolve)\s*\(?\s*'([^'.][^']*)'/g)) {
       if (!specifier || specifier.startsWith('node:')) continue;
       const parts = specifier.split('/');
       names.add(specifier.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] as string));

@@ -38,7 +38,7 @@ const query = createQueryApp({
   admin: { tokens: [], rebuild: unused },
 } satisfies QueryAppDeps);
 
-const UNDOCUMENTED = new Set(['/openapi.json', '/docs']);
+const UNDOCUMENTED = new Set(['/openapi.json', '/docs', '/docs/scalar.js']);
 const routesOf = (app: Hono): string[] =>
   app.routes
     .filter((route) => route.method !== 'ALL' && !UNDOCUMENTED.has(route.path))
