@@ -2,8 +2,9 @@
 #   docker build -f Dockerfile.command -t cqrs-catalog/command:0.1.0 .
 # Dockerfile.query is the same recipe with another entry point and port; keep them in step.
 
-# Pin a digest (node:20-slim@sha256:...) for reproducible builds; the tag follows Node 20 patches.
-ARG NODE_IMAGE=node:20-slim
+# Node 24, the active LTS line (supported until April 2028). Pin a digest (node:24-slim@sha256:...)
+# for reproducible builds; the tag follows Node 24 patches. package.json's engines admit it.
+ARG NODE_IMAGE=node:24-slim
 
 # Production dependencies only, in a stage of their own: this layer depends on the two package files
 # alone, so a code change reuses it (and its cached download) instead of reinstalling.

@@ -3,6 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { ensureTopics } from '../src/projections/topics.ts';
 import { kafkaReplication } from './stack/kafka.ts';
 import { repoRoot, testData, testEnv, urls } from './stack/paths.ts';
 import { recreateTestDatabase } from './stack/postgres.ts';
@@ -72,11 +73,7 @@ async function freshTestData(): Promise<void> {
   }).admin();
   await admin.connect();
   try {
-    const topics = [
-      { topic: testData.topic, numPartitions: Number(process.env.KAFKA_PARTITIONS ?? 12) },
-      { topic: testData.deadLetterTopic, numPartitions: 3 },
-    ];
-    const names = topics.map((t) => t.topic);
+    const names = [testData.topic, testData.deadLetterTopic];
     const existing = async () => (await admin.listTopics()).filter((t) => names.includes(t));
     if (fresh && (await existing()).length > 0) {
       await admin.deleteTopics({ topics: await existing() });
@@ -84,18 +81,17 @@ async function freshTestData(): Promise<void> {
         throw new Error(`the topics ${names.join(', ')} were not deleted within 60 s`);
       }
     }
-    const present = new Set(await existing());
-    const missing = topics.filter((t) => !present.has(t.topic));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((t) => ({
-          ...t,
-          replicationFactor: kafkaReplication,
-          configEntries: [{ name: 'min.insync.replicas', value: String(Math.min(2, kafkaReplication)) }],
-        })),
-      });
-    }
+    // The tests' topics are made as the stack's are, from the one definition (src/projections/topics.ts).
+    await ensureTopics(
+      admin,
+      {
+        topic: testData.topic,
+        deadLetterTopic: testData.deadLetterTopic,
+        partitions: Number(process.env.KAFKA_PARTITIONS ?? 12),
+        replicationFactor: kafkaReplication,
+      },
+      { info: () => {}, warn: (details, message) => say('test', `${message} ${JSON.stringify(details)}`) },
+    );
   } finally {
     await admin.disconnect();
   }

@@ -1,3 +1,5 @@
+// First, so that a SIGTERM during start-up ends the process (see the module).
+import './infra/start-up-signals.ts';
 import { ActorSystem, ActorSystemOverloaded } from './actors/actor-system.ts';
 import type { CommandTask, TaskResult } from './actors/protocol.ts';
 import { commandApp } from './http/command/app.ts';

@@ -1,3 +1,5 @@
+// First, so that a SIGTERM during start-up ends the process (see the module).
+import './infra/start-up-signals.ts';
 import { NotReady } from './http/health.ts';
 import { createQueryApp } from './http/query/app.ts';
 import { OperationsFeed } from './http/query/operations-feed.ts';

@@ -187,7 +187,10 @@ export class ProductActor {
       const before = state;
       let outcome: CommandOutcome;
       let events: ProductEvent[] = [];
-      if (task.expectedVersion !== undefined && task.expectedVersion !== state.version) {
+      // RFC 9110 section 13.2.1: a precondition is not evaluated when the request fails without it;
+      // a write to a product that does not exist is a 404, whatever If-Match says.
+      const unknownProduct = state.status === 'empty' && task.command.type !== 'CreateProduct';
+      if (task.expectedVersion !== undefined && task.expectedVersion !== state.version && !unknownProduct) {
         outcome = {
           ok: false,
           code: 'precondition-failed',

@@ -10,6 +10,7 @@ export const REJECTION_CODES = [
   'not-found',
   'product-discontinued',
   'insufficient-stock',
+  'stock-limit',
   'nothing-to-change',
   'invalid-command',
 ] as const;

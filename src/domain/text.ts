@@ -40,3 +40,30 @@ export const escapeUnstorable = (text: string): string =>
  * pair is one code point and only a lone surrogate falls in \ud800-\udfff), for the OpenAPI documents.
  */
 export const STORABLE_TEXT_PATTERN = '^[^\\u0000\\ud800-\\udfff]*$';
+
+/** Characters as JSON Schema's `minLength` and `maxLength` count them: code points, so an emoji is one. */
+export function codePointLength(text: string): number {
+  let length = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    const unit = text.charCodeAt(i);
+    const next = text.charCodeAt(i + 1);
+    if (unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      length--;
+      i++;
+    }
+  }
+  return length;
+}
+
+/**
+ * Storable text of `min` to `max` characters, counted in code points as the OpenAPI documents'
+ * `minLength`/`maxLength` say (superstruct's `size` counts UTF-16 units: two per emoji).
+ */
+export const storableTextOfLength = (min: number, max: number): Struct<string, null> =>
+  refine(StorableText, 'length', (value) => {
+    const length = codePointLength(value);
+    return (
+      (length >= min && length <= max) ||
+      `Expected a string with a length between \`${min}\` and \`${max}\` but received one with a length of \`${length}\``
+    );
+  });

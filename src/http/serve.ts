@@ -1,6 +1,7 @@
 import { type ServerType, serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from '../infra/logger.ts';
+import { endStartUp } from '../infra/start-up-signals.ts';
 
 /** Starts the HTTP server and resolves once it listens. */
 export function listen(app: Hono, host: string, port: number, logger: Logger): Promise<ServerType> {
@@ -39,6 +40,7 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
       },
     );
   };
+  endStartUp();
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);
 }

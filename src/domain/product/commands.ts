@@ -119,9 +119,11 @@ const restock = ({ data: { quantity } }: Restock, state: ProductState): Decision
   invalid('quantity', quantity, Quantity) ??
   whenActive(state, (product) => {
     const stock = product.stock + quantity;
-    return (
-      invalid('stock after restock', stock, Stock) ?? accept({ type: 'ProductRestocked', data: { quantity, stock } })
-    );
+    // A well-formed restock that this product's stock cannot take: a rule of its state, like
+    // insufficient stock, not a malformed command.
+    return Number.isSafeInteger(stock)
+      ? accept({ type: 'ProductRestocked', data: { quantity, stock } })
+      : reject('stock-limit', `${product.stock} in stock: adding ${quantity} passes the largest storable stock`);
   });
 
 const reserveStock = ({ data: { quantity, reservationId } }: ReserveStock, state: ProductState): Decision =>

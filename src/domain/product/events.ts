@@ -1,6 +1,6 @@
 import { array, enums, type Infer, literal, min, nonempty, object, size, union } from 'superstruct';
 import { Money, SafeInteger } from '../money.ts';
-import { StorableText } from '../text.ts';
+import { StorableText, storableTextOfLength } from '../text.ts';
 
 /**
  * The product's domain events: what happened, without the envelope. Events are "fat" where a
@@ -13,9 +13,9 @@ export const Quantity = min(SafeInteger, 1);
 export const Stock = min(SafeInteger, 0);
 /** Text fields hold only what the stores can hold: no NUL, no unpaired surrogate (see `storable`). */
 export const ReservationId = nonempty(StorableText);
-export const ProductName = size(StorableText, 1, 200);
-export const ProductDescription = size(StorableText, 0, 2000);
-export const Sku = size(StorableText, 1, 64);
+export const ProductName = storableTextOfLength(1, 200);
+export const ProductDescription = storableTextOfLength(0, 2000);
+export const Sku = storableTextOfLength(1, 64);
 
 export const ProductCreated = object({
   type: literal('ProductCreated'),

@@ -3,11 +3,12 @@ import type { Logger } from '../../infra/logger.ts';
 import type { Registry } from '../../infra/metrics.ts';
 import { isDatabaseUnavailable } from '../../infra/postgres.ts';
 import { healthRoutes, type ReadinessCheck } from '../health.ts';
+import { unmatchedRequest } from '../method-not-allowed.ts';
 import { bearerAuth } from '../middleware/bearer-auth.ts';
 import { correlationId } from '../middleware/correlation-id.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
-import { docsPage } from '../openapi/docs-page.ts';
-import { ProblemError, problemHandler, serviceUnavailable } from '../problem.ts';
+import { docsRoutes } from '../openapi/docs-page.ts';
+import { problemHandler, serviceUnavailable } from '../problem.ts';
 import { commandOpenApi } from './openapi.ts';
 import { type ProductRoutesDeps, productRoutes } from './routes.ts';
 
@@ -29,14 +30,15 @@ export function commandApp(deps: CommandAppDeps): Hono {
     (c.var.logger ?? deps.logger).warn({ err: error }, 'the event store is unavailable');
     return problems(serviceUnavailable('the event store is unavailable; retry later'), c);
   });
+  const unmatched = unmatchedRequest(app);
   app.notFound((c) => {
-    throw new ProblemError('not-found', `no route ${c.req.method} ${c.req.path}`);
+    throw unmatched(c);
   });
   app.use(correlationId(deps.logger));
   app.use(requestMetrics(deps.registry));
   app.route('/', healthRoutes({ registry: deps.registry, checks: deps.readiness }));
   app.get('/openapi.json', (c) => c.json(commandOpenApi));
-  app.get('/docs', (c) => c.html(docsPage('cqrs-catalog command API')));
+  app.route('/', docsRoutes('cqrs-catalog command API'));
   app.use('/products', bearerAuth(deps.tokens));
   app.use('/products/*', bearerAuth(deps.tokens));
   app.route('/products', productRoutes(deps));

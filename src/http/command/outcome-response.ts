@@ -21,6 +21,7 @@ const failureCodes: Record<Exclude<CommandOutcome, { ok: true }>['code'], Proble
   'not-found': 'not-found',
   'product-discontinued': 'product-discontinued',
   'insufficient-stock': 'insufficient-stock',
+  'stock-limit': 'stock-limit',
   'nothing-to-change': 'nothing-to-change',
   'invalid-command': 'validation-failed',
   'sku-taken': 'sku-taken',

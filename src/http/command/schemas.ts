@@ -1,8 +1,8 @@
-import { type Infer, object, optional, type Struct, size } from 'superstruct';
+import { type Infer, object, optional, type Struct } from 'superstruct';
 import { Uuid } from '../../domain/envelope.ts';
-import { Money } from '../../domain/money.ts';
-import { ProductDescription, ProductName, Quantity, ReservationId, Sku, Stock } from '../../domain/product/events.ts';
-import { STORABLE_TEXT_PATTERN } from '../../domain/text.ts';
+import { MAX_AMOUNT, Money } from '../../domain/money.ts';
+import { ProductDescription, ProductName, Quantity, Sku, Stock } from '../../domain/product/events.ts';
+import { STORABLE_TEXT_PATTERN, storableTextOfLength } from '../../domain/text.ts';
 import { describe } from '../openapi/json-schema.ts';
 
 /**
@@ -20,9 +20,13 @@ const text = <T, S>(struct: Struct<T, S>, docs: Record<string, unknown>): Struct
 
 export const ProductId = describe(Uuid, { format: 'uuid' });
 
+// The domain's Money holds its bounds in refinements, which JSON Schema cannot read: they are noted here.
+describe(Money.schema.amount, { minimum: 1, maximum: MAX_AMOUNT, description: 'minor units (cents)' });
+describe(Money.schema.currency, { pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' });
 const price = describe(Money, {
-  description: 'amount in minor units (cents), a safe integer > 0; currency an ISO 4217 code',
+  description: `amount in minor units (cents), an integer from 1 to ${MAX_AMOUNT}; currency an ISO 4217 code`,
 });
+const SAFE = Number.MAX_SAFE_INTEGER;
 
 export const CreateProductBody = object({
   id: describe(optional(ProductId), { format: 'uuid' }),
@@ -30,7 +34,7 @@ export const CreateProductBody = object({
   name: text(ProductName, { minLength: 1, maxLength: 200 }),
   description: text(optional(ProductDescription), { maxLength: 2000 }),
   price,
-  initialStock: describe(optional(Stock), { minimum: 0 }),
+  initialStock: describe(optional(Stock), { minimum: 0, maximum: SAFE }),
 });
 export type CreateProductBody = Infer<typeof CreateProductBody>;
 
@@ -41,10 +45,10 @@ export const UpdateDetailsBody = object({
   description: text(optional(ProductDescription), { maxLength: 2000 }),
 });
 
-export const RestockBody = object({ quantity: describe(Quantity, { minimum: 1 }) });
+export const RestockBody = object({ quantity: describe(Quantity, { minimum: 1, maximum: SAFE }) });
 
 export const ReservationBody = object({
-  quantity: describe(Quantity, { minimum: 1 }),
+  quantity: describe(Quantity, { minimum: 1, maximum: SAFE }),
   // The domain bounds no reservation id's length; the API does, as it always documented.
-  reservationId: text(optional(size(ReservationId, 1, 200)), { minLength: 1, maxLength: 200 }),
+  reservationId: text(optional(storableTextOfLength(1, 200)), { minLength: 1, maxLength: 200 }),
 });

@@ -11,20 +11,23 @@ export interface WriteDeps {
   onResult?: (kind: WriteKind, result: TaskResult) => void;
 }
 
-const KEY = /^[\x21-\x7e]{1,255}$/;
-const IF_MATCH = /^(?:W\/)?"?(\d{1,15})"?$/;
+/** The two headers' rules, also written as the OpenAPI document's patterns (`KEY_PATTERN`, `IF_MATCH_PATTERN`). */
+export const KEY_PATTERN = '^[\\x21-\\x7e]{1,255}$';
+export const IF_MATCH_PATTERN = '^(?:\\*|(?:W/)?"?[0-9]{1,15}"?)$';
+const KEY = new RegExp(KEY_PATTERN);
+const IF_MATCH = new RegExp(IF_MATCH_PATTERN);
 
 /** `If-Match: "<version>"`; `*` means "any existing version", which the decider checks anyway. */
 function expectedVersion(c: Context): number | undefined {
   const header = c.req.header('if-match')?.trim();
-  if (header === undefined || header === '*') return undefined;
-  const match = IF_MATCH.exec(header);
-  if (!match) {
+  if (header === undefined) return undefined;
+  if (!IF_MATCH.test(header)) {
     throw new ProblemError('validation-failed', 'If-Match must be an entity tag such as "3"', {
       errors: [{ path: '/headers/if-match', message: 'expected "<version>"' }],
     });
   }
-  return Number(match[1]);
+  if (header === '*') return undefined;
+  return Number(/\d+/.exec(header)?.[0]);
 }
 
 function idempotencyKey(c: Context): string | undefined {

@@ -172,8 +172,10 @@ const redriveResponses = {
   503: problem('the dead-letter topic is still being read (Retry-After)'),
 };
 
-const staticFile = (summary: string, type: string) => ({
+const staticFile = (operationId: string, summary: string, type: string) => ({
   get: {
+    operationId,
+    tags: ['operations'],
     summary,
     responses: {
       200: { description: 'the file', content: { [type]: { schema: { type: 'string' } } } },
@@ -184,11 +186,17 @@ const staticFile = (summary: string, type: string) => ({
 });
 
 export const consolePaths: Record<string, Json> = {
-  '/console': staticFile('The operations console (public, like every read); actions need the admin token', 'text/html'),
-  '/console/console.js': staticFile("The console's script", 'text/javascript'),
-  '/console/console.css': staticFile("The console's stylesheet", 'text/css'),
+  '/console': staticFile(
+    'consolePage',
+    'The operations console (public, like every read); actions need the admin token',
+    'text/html',
+  ),
+  '/console/console.js': staticFile('consoleScript', "The console's script", 'text/javascript'),
+  '/console/console.css': staticFile('consoleStylesheet', "The console's stylesheet", 'text/css'),
   '/projections/stream': {
     get: {
+      operationId: 'projectionStream',
+      tags: ['operations'],
       summary: 'Live projection status for the console, as Server-Sent Events',
       description:
         'Opens with `retry:`, then a `history` event (ChartHistory), the last `status` (OperationsStatus) and ' +
@@ -207,6 +215,8 @@ export const consolePaths: Record<string, Json> = {
   },
   '/admin/dead-letters': {
     get: {
+      operationId: 'listDeadLetters',
+      tags: ['operations'],
       summary: 'The latest records of each partition of the dead-letter topic (bearer token)',
       security: adminBearer,
       responses: {
@@ -219,6 +229,8 @@ export const consolePaths: Record<string, Json> = {
   },
   '/admin/dead-letters/{partition}/{offset}/redrive': {
     post: {
+      operationId: 'redriveDeadLetter',
+      tags: ['operations'],
       summary:
         "Publish one dead letter back to the event topic, keyed by its product id, through the projection's version guard (bearer token)",
       security: adminBearer,
@@ -235,6 +247,8 @@ export const consolePaths: Record<string, Json> = {
   },
   '/admin/dead-letters/redrive': {
     post: {
+      operationId: 'redriveDeadLettersByReason',
+      tags: ['operations'],
       summary:
         'Publish every dead letter held with one reason back to the event topic, each distinct record once (bearer token)',
       security: adminBearer,

@@ -1,10 +1,19 @@
 import { Hono } from 'hono';
 import { is, type Struct } from 'superstruct';
 import { LIST_WALK_BUDGET } from '../../projections/views/products/list-rules.ts';
-import { docsPage } from '../openapi/docs-page.ts';
+import { docsRoutes as scalarDocs } from '../openapi/docs-page.ts';
 import { toJsonSchema } from '../openapi/json-schema.ts';
+import {
+  EXAMPLE_ID,
+  header,
+  healthPaths,
+  jsonResponse,
+  problemResponse,
+  problemSchema,
+  validationExample,
+} from '../openapi/responses.ts';
 import { consolePaths, consoleSchemas, consoleSecuritySchemes } from './openapi-console.ts';
-import { listQueryFields, ProductQuery } from './params.ts';
+import { ListQuery, MAX_WAIT_MS, ProductQuery } from './params.ts';
 
 type Json = Record<string, unknown>;
 
@@ -14,16 +23,24 @@ const queryParameters = (struct: Struct<unknown, unknown>): Json[] =>
     return { name, in: 'query', required: !is(undefined, field), schema, ...(description ? { description } : {}) };
   });
 
-const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const idParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: "the product's id (a UUID)",
+  schema: { type: 'string', format: 'uuid' },
+  example: EXAMPLE_ID,
+};
 
 const money = {
   type: 'object',
-  properties: { amount: { type: 'integer', minimum: 1 }, currency: { type: 'string', pattern: '^[A-Z]{3}$' } },
   required: ['amount', 'currency'],
+  properties: { amount: { type: 'integer', minimum: 1 }, currency: { type: 'string', pattern: '^[A-Z]{3}$' } },
 };
 
 const product = {
   type: 'object',
+  required: ['id', 'sku', 'name', 'description', 'price', 'stock', 'status', 'version', 'createdAt', 'updatedAt'],
   properties: {
     id: { type: 'string', format: 'uuid' },
     sku: { type: 'string' },
@@ -37,15 +54,82 @@ const product = {
     updatedAt: { type: 'string', format: 'date-time' },
   },
 };
+const productExample = {
+  id: EXAMPLE_ID,
+  sku: 'TSHIRT-RED-M',
+  name: 'T-shirt, red, M',
+  description: 'Organic cotton',
+  price: { amount: 1999, currency: 'EUR' },
+  stock: 10,
+  status: 'active',
+  version: 1,
+  createdAt: '2026-11-30T08:00:00.000Z',
+  updatedAt: '2026-11-30T08:00:00.000Z',
+};
 
-const json = (description: string, schema: Json = { type: 'object' }) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: { type: 'object' } } },
-});
+const notFound = problemResponse('no such product', [{ code: 'not-found', detail: `no product ${EXAMPLE_ID}` }]);
+const invalid = (description: string, path: string, message: string) =>
+  problemResponse(description, [validationExample(path, message)]);
+const unavailable = (description: string) =>
+  problemResponse(description, [{ code: 'service-unavailable', detail: 'the views database does not answer' }]);
+const unknownParameter = invalid('a query parameter this operation does not have', '/debug', 'is not an allowed field');
+const adminUnauthorized = problemResponse(
+  'missing or bad admin token (ADMIN_API_TOKENS)',
+  [{ code: 'unauthorized', detail: 'an admin bearer token is required' }],
+  { 'WWW-Authenticate': header('Bearer') },
+);
+
+const stats = {
+  type: 'object',
+  required: ['activeProducts', 'discontinuedProducts', 'stockUnits', 'inventoryValue'],
+  properties: {
+    activeProducts: { type: 'integer', minimum: 0 },
+    discontinuedProducts: { type: 'integer', minimum: 0 },
+    stockUnits: { type: 'integer', minimum: 0 },
+    inventoryValue: {
+      type: 'object',
+      description: 'minor units per ISO 4217 currency, of active products',
+      additionalProperties: { type: 'integer' },
+    },
+  },
+};
+
+const projections = {
+  type: 'object',
+  required: ['topic', 'consumerGroup', 'generation', 'totalLag', 'partitions'],
+  properties: {
+    topic: { type: 'string' },
+    consumerGroup: { type: 'string' },
+    generation: { type: 'integer' },
+    totalLag: { type: 'integer', minimum: 0 },
+    partitions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['partition', 'committedOffset', 'endOffset', 'lag', 'lastEventAt', 'ownedHere'],
+        properties: {
+          partition: { type: 'integer', minimum: 0 },
+          committedOffset: { type: ['integer', 'null'] },
+          endOffset: { type: 'integer' },
+          lag: { type: 'integer', minimum: 0 },
+          lastEventAt: { type: ['string', 'null'], format: 'date-time' },
+          ownedHere: { type: 'boolean' },
+          state: { type: ['string', 'null'] },
+          pausedReason: { type: ['string', 'null'] },
+          gaps: {
+            type: ['object', 'null'],
+            description: 'events parked behind a missing version, where this process owns the partition',
+            properties: {
+              count: { type: 'integer', minimum: 0 },
+              oldestParkedAt: { type: ['string', 'null'], format: 'date-time' },
+              stale: { type: 'integer', minimum: 0 },
+            },
+          },
+        },
+      },
+    },
+  },
+};
 
 /** How a list reads: the rules both engines (memory, MongoDB) follow, from list-rules.ts. */
 const LIST_DESCRIPTION = [
@@ -72,108 +156,240 @@ export function queryOpenApi(): Json {
     openapi: '3.1.0',
     info: {
       title: 'cqrs-catalog query service',
-      version: '1',
+      version: '1.0.0',
       description:
-        'Reads of the product catalog views. Views are eventually consistent; a read may wait for a version ' +
-        'with minVersion. Lists paginate over one snapshot of the catalog: every page shows products as they ' +
-        'were when the first page was served.',
+        'Reads of the product catalog views. Views are eventually consistent; a read may wait for the ' +
+        '`version` a write answered with (`minVersion`). Lists paginate over one snapshot of the catalog: ' +
+        'every page shows products as they were when the first page was served. Methods a path does not ' +
+        'have answer 405 with `Allow`.',
+    },
+    tags: [
+      { name: 'products', description: 'the catalog views (open)' },
+      { name: 'operations', description: 'projection progress, rebuilds, health and metrics' },
+    ],
+    components: {
+      securitySchemes: consoleSecuritySchemes,
+      schemas: { Problem: problemSchema, Product: product, ...consoleSchemas },
     },
     paths: {
       '/products/{id}': {
         get: {
+          operationId: 'getProduct',
           summary: 'One product; ETag is its version, If-None-Match answers 304',
-          parameters: [idParameter, ...queryParameters(ProductQuery as Struct<unknown, unknown>)],
+          tags: ['products'],
+          parameters: [
+            idParameter,
+            ...queryParameters(ProductQuery as Struct<unknown, unknown>),
+            {
+              name: 'If-None-Match',
+              in: 'header',
+              required: false,
+              schema: { type: 'string' },
+              description: 'an ETag of an earlier read: 304 while the product is still at that version',
+            },
+          ],
           responses: {
-            200: json('the product', product),
+            200: {
+              ...jsonResponse('the product', { $ref: '#/components/schemas/Product' }, productExample, {
+                ETag: header('"<version>"', { type: 'string', pattern: '^"[0-9]+"$' }),
+              }),
+              links: {
+                PriceHistory: { operationId: 'priceHistory', parameters: { id: '$response.body#/id' } },
+              },
+            },
             304: { description: 'If-None-Match matched the current version' },
-            404: problem('unknown product'),
-            422: problem('invalid id or query parameter'),
-            503: problem('minVersion not reached within maxWaitMs (Retry-After, currentVersion), or MongoDB down'),
+            404: problemResponse('no such product, or still none when the minVersion wait ended', [
+              { code: 'not-found', detail: `no product ${EXAMPLE_ID}` },
+            ]),
+            422: invalid('the id is not a UUID, or a query parameter is invalid', '/minVersion', 'Expected an integer'),
+            503: problemResponse(
+              `the view did not reach minVersion within maxWaitMs (at most ${MAX_WAIT_MS}); currentVersion ` +
+                'says where it is. Or the views database does not answer',
+              [
+                {
+                  code: 'service-unavailable',
+                  detail: `the view of ${EXAMPLE_ID} is at version 1, not yet 2; retry later`,
+                  extra: { currentVersion: 1 },
+                },
+              ],
+            ),
           },
         },
       },
       '/products': {
         get: {
+          operationId: 'listProducts',
           summary: 'Products, filtered and sorted, a page at a time',
           description: LIST_DESCRIPTION,
-          parameters: queryParameters(listQueryFields as Struct<unknown, unknown>),
+          tags: ['products'],
+          parameters: queryParameters(ListQuery as Struct<unknown, unknown>),
           responses: {
-            200: json('a page', {
-              type: 'object',
-              properties: { items: { type: 'array', items: product }, nextCursor: { type: ['string', 'null'] } },
-            }),
-            422: problem('invalid, repeated or unknown parameter; cursor of another query or expired'),
+            200: {
+              ...jsonResponse(
+                'a page; nextCursor is null on the last one',
+                {
+                  type: 'object',
+                  required: ['items', 'nextCursor'],
+                  properties: {
+                    items: { type: 'array', items: { $ref: '#/components/schemas/Product' } },
+                    nextCursor: { type: ['string', 'null'] },
+                  },
+                },
+                { items: [productExample], nextCursor: null },
+              ),
+              links: {
+                NextPage: {
+                  operationId: 'listProducts',
+                  parameters: { cursor: '$response.body#/nextCursor' },
+                  description: 'the next page: the same filters and sort, with this cursor',
+                },
+              },
+            },
+            422: problemResponse('an invalid, repeated or unknown parameter; a cursor of another query or expired', [
+              validationExample('/limit', 'Expected a number less than or equal to 100 but received `500`'),
+              validationExample('/cursor', 'is not a cursor this service issued'),
+            ]),
+            503: unavailable('the views database does not answer, or too many lists are running'),
           },
         },
       },
       '/products/{id}/price-history': {
         get: {
+          operationId: 'priceHistory',
           summary: 'Every price the product had, oldest first',
+          tags: ['products'],
           parameters: [idParameter],
           responses: {
-            200: json('the history', {
-              type: 'object',
-              properties: {
-                items: {
-                  type: 'array',
+            200: jsonResponse(
+              'the history',
+              {
+                type: 'object',
+                required: ['items'],
+                properties: {
                   items: {
-                    type: 'object',
-                    properties: {
-                      price: money,
-                      version: { type: 'integer' },
-                      changedAt: { type: 'string', format: 'date-time' },
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      required: ['price', 'version', 'changedAt'],
+                      properties: {
+                        price: money,
+                        version: { type: 'integer', minimum: 1 },
+                        changedAt: { type: 'string', format: 'date-time' },
+                      },
                     },
                   },
                 },
               },
-            }),
-            404: problem('unknown product'),
+              {
+                items: [
+                  { price: { amount: 1999, currency: 'EUR' }, version: 1, changedAt: '2026-11-30T08:00:00.000Z' },
+                ],
+              },
+            ),
+            404: notFound,
+            422: invalid('the id is not a UUID, or a query parameter was given', '/id', 'must be a UUID'),
+            503: unavailable('the views database does not answer'),
           },
         },
       },
       '/stats': {
         get: {
+          operationId: 'catalogStats',
           summary: 'Catalog totals; stock units and inventory value (minor units) count active products',
-          responses: { 200: json('totals') },
+          tags: ['products'],
+          responses: {
+            200: jsonResponse('the totals', stats, {
+              activeProducts: 1,
+              discontinuedProducts: 0,
+              stockUnits: 10,
+              inventoryValue: { EUR: 19990 },
+            }),
+            422: unknownParameter,
+            503: unavailable('the views database does not answer'),
+          },
         },
       },
       '/projections': {
         get: {
+          operationId: 'projectionProgress',
           summary:
             'Per partition: committed offset, end offset, lag, last event time; where this process owns it, its actor state, pause reason and parked events (gaps: count, oldest, stale)',
-          responses: { 200: json('projection progress') },
+          tags: ['operations'],
+          responses: {
+            200: jsonResponse('the progress', projections, {
+              topic: 'product-events',
+              consumerGroup: 'catalog-projections',
+              generation: 1,
+              totalLag: 0,
+              partitions: [
+                {
+                  partition: 0,
+                  committedOffset: 42,
+                  endOffset: 42,
+                  lag: 0,
+                  lastEventAt: '2026-11-30T08:00:00.000Z',
+                  ownedHere: true,
+                  state: 'idle',
+                  pausedReason: null,
+                },
+              ],
+            }),
+            422: unknownParameter,
+            503: unavailable('the views database or Kafka does not answer'),
+          },
         },
       },
       '/admin/rebuild': {
         post: {
-          summary:
-            'Rebuild every view from the event store into new collections, catch up from the topic, then switch (bearer token)',
+          operationId: 'startRebuild',
+          summary: 'Rebuild every view from the event store into new collections, catch up from the topic, then switch',
+          tags: ['operations'],
+          security: [{ adminBearer: [] }],
           responses: {
-            202: json('started'),
-            401: problem('missing or bad admin token'),
-            409: problem('one is running'),
+            202: jsonResponse(
+              'started; Location is where its progress is',
+              {
+                type: 'object',
+                required: ['generation', 'status'],
+                properties: { generation: { type: 'integer' }, status: { type: 'string' } },
+              },
+              { generation: 2, status: '/admin/rebuild' },
+              { Location: header('/admin/rebuild') },
+            ),
+            401: adminUnauthorized,
+            409: problemResponse('a rebuild is running', [
+              { code: 'version-conflict', detail: 'a rebuild is already running' },
+            ]),
+            422: unknownParameter,
+            503: unavailable('the event store or the views database does not answer'),
           },
         },
         get: {
-          summary: 'Progress of the last rebuild started by this process (bearer token)',
+          operationId: 'rebuildProgress',
+          summary: 'Progress of the last rebuild started by this process',
+          tags: ['operations'],
+          security: [{ adminBearer: [] }],
           responses: {
-            200: json('progress', { $ref: '#/components/schemas/RebuildProgress' }),
-            401: problem('missing or bad admin token'),
-            404: problem('none'),
+            200: jsonResponse(
+              'phase, events read of those counted, rate, ETA, handover',
+              { type: 'object', required: ['generation', 'phase'] },
+              { generation: 2, phase: 'reading', percent: 40 },
+            ),
+            401: adminUnauthorized,
+            404: problemResponse('this process has not started a rebuild', [
+              { code: 'not-found', detail: 'this process has not started a rebuild' },
+            ]),
+            422: unknownParameter,
           },
         },
       },
-      '/health/live': { get: { summary: 'The process runs', responses: { 200: json('ok') } } },
-      '/health/ready': {
-        get: {
-          summary: 'MongoDB and Kafka answer and the projection has joined its group',
-          responses: { 200: json('ready'), 503: json('not ready') },
-        },
-      },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition' } } } },
+      ...healthPaths('MongoDB and Kafka answer and the projection has joined its group', {
+        mongodb: 'ok',
+        kafka: 'ok',
+        projection: 'ok',
+      }),
       ...consolePaths,
     },
-    components: { schemas: consoleSchemas, securitySchemes: consoleSecuritySchemes },
   };
 }
 
@@ -181,6 +397,6 @@ export function docsRoutes(): Hono {
   const app = new Hono();
   const document = queryOpenApi();
   app.get('/openapi.json', (c) => c.json(document));
-  app.get('/docs', (c) => c.html(docsPage('cqrs-catalog query service')));
+  app.route('/', scalarDocs('cqrs-catalog query service'));
   return app;
 }

@@ -8,15 +8,13 @@ import {
   min,
   object,
   optional,
-  refine,
   type Struct,
-  size,
   unknown,
   validate,
 } from 'superstruct';
 import { Uuid } from '../../domain/envelope.ts';
 import { CurrencyCode, MAX_AMOUNT } from '../../domain/money.ts';
-import { STORABLE_TEXT_PATTERN, StorableText } from '../../domain/text.ts';
+import { STORABLE_TEXT_PATTERN, storableTextOfLength } from '../../domain/text.ts';
 import { PRODUCT_SORTS } from '../../projections/views/products/list-rules.ts';
 import { describe } from '../openapi/json-schema.ts';
 import { ProblemError, pointer, validationProblem } from '../problem.ts';
@@ -50,6 +48,7 @@ export const DEFAULT_LIMIT = 20;
 export const ProductQuery = object({
   minVersion: param(integerParam(1, Number.MAX_SAFE_INTEGER), {
     minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
     description: 'answer once the view has at least this version (read-your-writes)',
   }),
   maxWaitMs: param(integerParam(0, MAX_WAIT_MS), {
@@ -59,25 +58,36 @@ export const ProductQuery = object({
   }),
 });
 
-const ListFields = object({
+/**
+ * A price range whose maximum is below its minimum is valid and empty (no price is in it), as a
+ * JSON Schema of the parameters, which cannot relate two of them, says.
+ */
+export const ListQuery = object({
   limit: param(integerParam(1, MAX_LIMIT), {
     minimum: 1,
     maximum: MAX_LIMIT,
     description: `page size (default ${DEFAULT_LIMIT})`,
   }),
-  cursor: param(size(StorableText, 1, 2000), {
-    minLength: 1,
+  cursor: param(storableTextOfLength(0, 2000), {
     maxLength: 2000,
     pattern: STORABLE_TEXT_PATTERN,
-    description: 'nextCursor of the previous page; opaque',
+    description: 'nextCursor of the previous page; opaque. Empty or absent: the first page',
   }),
   status: param(enums(['active', 'discontinued']), {}),
-  minPrice: param(integerParam(1, MAX_AMOUNT), { minimum: 1, description: 'lowest price, inclusive, in minor units' }),
-  maxPrice: param(integerParam(1, MAX_AMOUNT), { minimum: 1, description: 'highest price, inclusive, in minor units' }),
+  minPrice: param(integerParam(1, MAX_AMOUNT), {
+    minimum: 1,
+    maximum: MAX_AMOUNT,
+    description: 'lowest price, inclusive, in minor units',
+  }),
+  maxPrice: param(integerParam(1, MAX_AMOUNT), {
+    minimum: 1,
+    maximum: MAX_AMOUNT,
+    description: 'highest price, inclusive, in minor units',
+  }),
   currency: param(CurrencyCode, { pattern: '^[A-Z]{3}$', description: 'ISO 4217 code of the price' }),
   // Text reaching MongoDB (and FerretDB's PostgreSQL) holds no NUL: `%00` decodes to one. A
   // percent-encoded lone surrogate (%ED%A0%80) is not UTF-8, so Hono leaves it undecoded.
-  q: param(size(StorableText, 1, 200), {
+  q: param(storableTextOfLength(1, 200), {
     minLength: 1,
     maxLength: 200,
     pattern: STORABLE_TEXT_PATTERN,
@@ -85,13 +95,6 @@ const ListFields = object({
   }),
   sort: param(enums(PRODUCT_SORTS), { description: 'default name; ties are broken by id' }),
 });
-
-export const ListQuery = refine(ListFields, 'price range', (value) =>
-  value.minPrice === undefined || value.maxPrice === undefined || value.minPrice <= value.maxPrice
-    ? true
-    : { path: ['maxPrice'], message: 'must not be below minPrice' },
-);
-export const listQueryFields = ListFields;
 
 export const NoQuery = object({});
 
@@ -122,4 +125,4 @@ export function parseProductId(c: Context): string {
   return id;
 }
 
-export type ParsedList = Infer<typeof ListFields>;
+export type ParsedList = Infer<typeof ListQuery>;

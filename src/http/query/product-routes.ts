@@ -36,7 +36,8 @@ export function productRoutes(deps: ProductRoutesDeps): Hono {
 
   /**
    * Waits for the view to reach `minVersion`: woken by the partition actor's announcement, with a slow
-   * re-read as the fallback, until `maxWaitMs`; then 503 with the version the view has.
+   * re-read as the fallback, until `maxWaitMs`; then 503 with the version the view has, or 404 when
+   * the view has no such product at all.
    */
   async function awaitVersion(id: string, minVersion: number, maxWaitMs: number): Promise<ProductDoc> {
     const deadline = Date.now() + maxWaitMs;
@@ -50,7 +51,9 @@ export function productRoutes(deps: ProductRoutesDeps): Hono {
       }
       if (remaining <= 0) {
         wake.cancel();
-        const currentVersion = doc?.version ?? 0;
+        // A product the view still does not have is the client's question answered: it does not exist.
+        if (!doc) throw notFound(id);
+        const currentVersion = doc.version;
         throw new ProblemError(
           'service-unavailable',
           `the view of ${id} is at version ${currentVersion}, not yet ${minVersion}; retry later`,
@@ -93,9 +96,13 @@ export function productRoutes(deps: ProductRoutesDeps): Hono {
       currency: query.currency,
       q: query.q,
     };
+    if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice) {
+      return c.json({ items: [], nextCursor: null });
+    }
     const digest = queryDigest(sort, filters);
     let page: { generation: number; snapshot: Date; after?: { key: string | number | Date; id: string } };
-    if (query.cursor === undefined) {
+    // An empty cursor is the first page, as an absent one: a form or a collection variable left blank.
+    if (!query.cursor) {
       const { generation, at } = await reader.snapshot();
       page = { generation, snapshot: at };
     } else {

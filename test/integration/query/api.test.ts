@@ -114,6 +114,13 @@ describe('GET /products/{id}', () => {
     assert.equal(body.type, '/problems/service-unavailable');
     assert.equal(body.currentVersion, 3);
   });
+
+  test('minVersion on a product that still does not exist when the wait ends is a 404, not a 503', async () => {
+    const never = new StreamBuilder();
+    const { status, body } = await getJson(`${service.url}/products/${never.id}?minVersion=1&maxWaitMs=300`);
+    assert.equal(status, 404);
+    assert.equal(body.type, '/problems/not-found');
+  });
 });
 
 describe('GET /products', () => {
@@ -171,6 +178,11 @@ describe('GET /products', () => {
       seen.push(...page.items.map((p) => p.id));
     }
     assert.deepEqual(seen, all);
+  });
+
+  test('an empty cursor is the first page; a price range whose maximum is below its minimum is empty', async () => {
+    assert.deepEqual(await list('cursor=&sort=price&limit=2'), await list('sort=price&limit=2'));
+    assert.deepEqual(await list('minPrice=1500&maxPrice=800'), { items: [], nextCursor: null });
   });
 
   test('invalid parameters, operator injection and foreign cursors are 422', async () => {
@@ -269,4 +281,17 @@ test('admin routes need the admin bearer token; unknown routes are problem+json 
   const missing = await getJson(`${service.url}/nothing-here`);
   assert.equal(missing.status, 404);
   assert.equal(missing.body.type, '/problems/not-found');
+});
+
+test('a method a path does not have is a 405 listing the methods it has in Allow', async () => {
+  for (const [method, path, allow] of [
+    ['DELETE', `/products/${mug.id}`, 'GET, HEAD'],
+    ['POST', '/products', 'GET, HEAD'],
+    ['PATCH', '/stats', 'GET, HEAD'],
+  ] as const) {
+    const response = await fetch(`${service.url}${path}`, { method });
+    assert.equal(response.status, 405, `${method} ${path}`);
+    assert.equal(response.headers.get('allow'), allow, `${method} ${path}`);
+    assert.equal(((await response.json()) as { type: string }).type, '/problems/method-not-allowed');
+  }
 });

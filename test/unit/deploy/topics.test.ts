@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { cloneManifests, loadManifests, type Manifest, named } from './lib/manifests.ts';
+import { cloneManifests, loadManifests, type Manifest, named, repoRoot } from './lib/manifests.ts';
 import { topicJobViolations } from './lib/topics.ts';
 
 const original = loadManifests().manifests;
@@ -118,5 +120,33 @@ describe('the kafka-topics Job (kube/23-kafka-topics.yaml) against src/projectio
       ),
       'configured too',
     );
+  });
+});
+
+/** Files that create Kafka topics themselves instead of through `ensureTopics`. */
+function topicCreators(files: { path: string; text: string }[]): string[] {
+  return files.filter(({ text }) => /\.createTopics\(/.test(text)).map(({ path }) => path);
+}
+
+describe('one definition of the topics, used wherever the catalog creates them', () => {
+  const code = ['src', 'scripts', 'bench', 'chaos'].flatMap((dir) =>
+    readdirSync(join(repoRoot, dir), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => {
+        const path = join(repoRoot, dir, file);
+        return { path: relative(repoRoot, path), text: readFileSync(path, 'utf8') };
+      }),
+  );
+
+  test('only src/projections/topics.ts creates topics (the services, npm run up, npm test, rebuilds)', () => {
+    assert.deepEqual(topicCreators(code), ['src/projections/topics.ts']);
+  });
+
+  test('a script creating its dead-letter topic with a partition count of its own is reported', () => {
+    const script = {
+      path: 'scripts/test.ts',
+      text: "await admin.createTopics({ topics: [{ topic: 'catalog-test-events.dlq', numPartitions: 3 }] });",
+    };
+    assert.deepEqual(topicCreators([...code, script]), ['src/projections/topics.ts', 'scripts/test.ts']);
   });
 });

@@ -256,7 +256,7 @@ describe('Restock', () => {
   test('rejects a restock that would take the stock beyond the safe integers', () => {
     given([productCreated({ stock: 1 })])
       .when({ type: 'Restock', data: { quantity: Number.MAX_SAFE_INTEGER } })
-      .thenRejects('invalid-command', /^stock after restock: /);
+      .thenRejects('stock-limit', /passes the largest storable stock/);
   });
 
   test('rejects a restock of a product that does not exist', () => {

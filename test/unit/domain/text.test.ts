@@ -3,10 +3,12 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { validate } from 'superstruct';
 import {
+  codePointLength,
   escapeUnstorable,
   isStorableText,
   STORABLE_TEXT_PATTERN,
   StorableText,
+  storableTextOfLength,
   UNSTORABLE_TEXT_MESSAGE,
 } from '../../../src/domain/text.ts';
 import { storableText, UNSTORABLE_UNITS, unstorableText } from './arbitraries.ts';
@@ -80,5 +82,14 @@ describe('storable text', () => {
         if (isStorableText(text)) assert.equal(escaped, text);
       }),
     );
+  });
+
+  test('counts code points as JSON Schema does: a surrogate pair is one, a lone surrogate one', () => {
+    assert.equal(codePointLength('mug \ud83d\ude00'), 5);
+    assert.equal(codePointLength('a\ud800\ud800b'), 4);
+    fc.assert(fc.property(anyUnits, (text) => assert.equal(codePointLength(text), Array.from(text).length)));
+    const [tooLong] = validate('\ud83d\ude00'.repeat(3), storableTextOfLength(1, 2));
+    assert.ok(tooLong);
+    assert.equal(validate('\ud83d\ude00'.repeat(2), storableTextOfLength(1, 2))[0], undefined);
   });
 });

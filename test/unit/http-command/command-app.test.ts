@@ -161,6 +161,41 @@ describe('command API', () => {
     assert.equal(store.appendCalls, 0, 'nothing was written');
   });
 
+  test('404 for a write to an unknown product even with an If-Match, which only an existing product can fail', async () => {
+    const { call } = build();
+    const id = randomUUID();
+    await problem(
+      await call('PUT', `/products/${id}/price`, { amount: 100, currency: 'EUR' }, { 'if-match': '"3"' }),
+      404,
+      'not-found',
+    );
+    await problem(await call('DELETE', `/products/${id}`, undefined, { 'if-match': '"1"' }), 404, 'not-found');
+  });
+
+  test('a method a path does not have is a 405 listing the methods it has in Allow', async () => {
+    const { call } = build();
+    const id = randomUUID();
+    for (const [method, path, allow] of [
+      ['GET', '/products', 'POST'],
+      ['PUT', `/products/${id}`, 'DELETE, PATCH'],
+      ['POST', `/products/${id}/price`, 'PUT'],
+      ['DELETE', `/products/${id}/events`, 'GET, HEAD'],
+      ['POST', '/health/live', 'GET, HEAD'],
+    ] as const) {
+      const response = await call(method, path);
+      await problem(response, 405, 'method-not-allowed');
+      assert.equal(response.headers.get('allow'), allow, `${method} ${path}`);
+    }
+    await problem(await call('GET', '/nothing-here'), 404, 'not-found');
+  });
+
+  test('a restock the stock cannot take is a 409 stock-limit, not a validation error', async () => {
+    const { call } = build();
+    const id = randomUUID();
+    await call('POST', '/products', product({ id, initialStock: Number.MAX_SAFE_INTEGER - 1 }));
+    await problem(await call('POST', `/products/${id}/stock/restock`, { quantity: 2 }, keyed()), 409, 'stock-limit');
+  });
+
   test('404 for a command on an unknown product and for its events', async () => {
     const { call } = build();
     await problem(

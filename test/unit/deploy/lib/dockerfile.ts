@@ -98,15 +98,31 @@ export interface ImageExpectation {
   /** The compiled entry point the image runs, relative to WORKDIR, e.g. dist/src/command-service.js. */
   entry: string;
   port: number;
+  /** The day end-of-life dates are compared with; today by default. */
+  today?: Date;
 }
 
 /**
- * The image is multi-stage; the final stage is a Node 20 slim/alpine image that runs `node <entry>`
+ * The image is multi-stage; the final stage is a slim/alpine image of a Node LTS line still supported
+ * (`NODE_LTS_END_OF_LIFE`) that runs `node <entry>`
  * as a numeric non-root user and holds only what runs: production node_modules from a stage that
  * installed with `npm ci --omit=dev`, compiled output under dist/ from a stage that ran tsc, and
  * package.json (it carries "type": "module"). Dependencies come before code, so that a code change
  * rebuilds the small layer only. No secrets in ARG or ENV.
  */
+/** End of life of the Node LTS lines (nodejs.org release schedule); an image on none of them is refused. */
+export const NODE_LTS_END_OF_LIFE: Readonly<Record<number, string>> = {
+  20: '2026-04-30',
+  22: '2027-04-30',
+  24: '2028-04-30',
+};
+
+/** The Node major of an official image reference such as `node:24-slim` or `node:24.3.0-alpine@sha256:...`. */
+export function nodeMajorOf(base: string): number | undefined {
+  const match = /^node:(\d+)(\.[\d.]+)?-(slim|alpine)[\w.-]*(@sha256:[0-9a-f]{64})?$/.exec(base);
+  return match ? Number(match[1]) : undefined;
+}
+
 export function dockerfileViolations(text: string, expected: ImageExpectation): string[] {
   const violations: string[] = [];
   const { stages } = parseDockerfile(text);
@@ -117,8 +133,14 @@ export function dockerfileViolations(text: string, expected: ImageExpectation): 
   const stageRuns = (stage: Stage | undefined, pattern: RegExp) =>
     !!stage?.instructions.some((i) => i.keyword === 'RUN' && pattern.test(i.args));
 
-  if (!/^node:20(\.[\d.]+)?-(slim|alpine)[\w.-]*(@sha256:[0-9a-f]{64})?$/.test(final.base)) {
-    violations.push(`final stage base ${final.base || '(unresolved)'} is not node:20-slim or node:20-alpine`);
+  const major = nodeMajorOf(final.base);
+  const endOfLife = major === undefined ? undefined : NODE_LTS_END_OF_LIFE[major];
+  if (!endOfLife) {
+    violations.push(
+      `final stage base ${final.base || '(unresolved)'} is not node:<LTS>-slim or -alpine, LTS one of ${Object.keys(NODE_LTS_END_OF_LIFE).join(', ')}`,
+    );
+  } else if (new Date(endOfLife) <= (expected.today ?? new Date())) {
+    violations.push(`final stage base ${final.base}: Node ${major} reached its end of life on ${endOfLife}`);
   }
 
   const users = final.instructions.filter((i) => i.keyword === 'USER');
