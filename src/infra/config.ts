@@ -144,7 +144,7 @@ export const querySettings = {
   ADMIN_API_TOKENS: setting(tokens, '', 'comma-separated bearer tokens for the admin routes (rebuild)'),
   PROJECTION_CACHE_SIZE: setting(int(1, 10_000_000), '20000', 'product documents each partition actor caches'),
   KAFKA_SESSION_TIMEOUT_MS: setting(int(6000, 300_000), '10000', "how soon a dead member's partitions move"),
-  MONGO_MAX_WRITES: setting(int(1, 20), '6', 'MongoDB writes in flight per process (FerretDB: 2 connections each)'),
+  MONGO_MAX_WRITES: setting(int(1, 20), '6', 'MongoDB writes and lookups in flight per process'),
   MONGO_POOL_SIZE: setting(int(1, 100), '16', 'MongoDB connections per process'),
   PROJECTION_STALE_GAP_SECONDS: setting(
     int(1, 86_400),

@@ -378,7 +378,7 @@ export class PartitionActor {
       if (cached === undefined) unknown.push(id);
       known.set(id, cached ?? null);
     }
-    for (const doc of await this.deps.store.loadProducts(unknown)) {
+    for (const doc of await this.deps.store.loadProducts(this.partition, unknown)) {
       known.set(doc._id, doc);
       state.cache.set(doc);
     }
@@ -425,7 +425,7 @@ export class PartitionActor {
     const stale: string[] = [];
     const ids = [...parked.keys()];
     const unknown = ids.filter((id) => cache.get(id) === undefined);
-    const loaded = new Map((await this.deps.store.loadProducts(unknown)).map((doc) => [doc._id, doc]));
+    const loaded = new Map((await this.deps.store.loadProducts(this.partition, unknown)).map((doc) => [doc._id, doc]));
     for (const id of ids) {
       const version = (loaded.get(id) ?? cache.get(id))?.version ?? 0;
       const waiting = (parked.get(id) ?? []).filter((p) => (p.version <= version ? !stale.push(p._id) : true));

@@ -119,9 +119,24 @@ export class ViewStore {
     return { shard, parked: parkedDocs, products: complete ? docs : docs.slice(0, productLimit), complete };
   }
 
-  async loadProducts(ids: string[]): Promise<ProductDoc[]> {
-    if (ids.length === 0) return [];
-    return this.views.products.find({ _id: { $in: ids } }).toArray();
+  /**
+   * One `_id` equality per document, a few at a time, each through the partition's lane: FerretDB v1
+   * answers `$in` by decoding the whole collection (50 s at 240,000 products, past the socket timeout,
+   * so a partition whose products no longer fit its cache retried that scan for ever), while an
+   * equality reaches PostgreSQL and the stack's `_id` index. A MongoDB serves either from its index.
+   */
+  async loadProducts(partition: number, ids: readonly string[]): Promise<ProductDoc[]> {
+    const found: ProductDoc[] = [];
+    let next = 0;
+    const lookups = async () => {
+      for (let id = ids[next++]; id !== undefined; id = ids[next++]) {
+        const _id = id;
+        const doc = await this.gate.run(() => this.views.products.findOne({ _id }), laneOf(partition));
+        if (doc) found.push(doc);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LOOKUPS_IN_FLIGHT, ids.length) }, lookups));
+    return found;
   }
 
   /**
@@ -141,7 +156,7 @@ export class ViewStore {
     ]);
     const created = plan.products.filter((doc) => plan.created.has(doc._id));
     await settleAll([
-      this.insertProducts(created, lane),
+      this.insertProducts(created, plan.shard.partition),
       ...plan.products
         .filter((doc) => !plan.created.has(doc._id))
         .map((doc) => this.replaceProduct(doc, plan.replaces.get(doc._id) ?? 0, lane)),
@@ -168,14 +183,14 @@ export class ViewStore {
    * does not know of (another member, or an attempt of its own whose outcome it never learnt): the
    * actor reloads. A duplicate key on another unique index is a write that cannot succeed.
    */
-  private async insertProducts(docs: ProductDoc[], lane: string): Promise<void> {
+  private async insertProducts(docs: ProductDoc[], partition: number): Promise<void> {
     if (docs.length === 0) return;
     try {
-      await this.gate.run(() => this.views.products.insertMany(docs, { ordered: false }), lane);
+      await this.gate.run(() => this.views.products.insertMany(docs, { ordered: false }), laneOf(partition));
     } catch (error) {
       if (!(error instanceof MongoBulkWriteError) || !isOnlyDuplicateKeys(error)) throw error;
       const ids = duplicateKeyIndexes(error).map((index) => (docs[index] as ProductDoc)._id);
-      const present = await this.loadProducts(ids);
+      const present = await this.loadProducts(partition, ids);
       if (present.length === 0) throw error;
       throw new FencedWrite((present[0] as ProductDoc)._id, 0);
     }
@@ -259,6 +274,9 @@ export class FencedWrite extends Error {
 
 /** Each partition's writes queue in a lane of their own of the shared write bulkhead (see `Bulkhead`). */
 const laneOf = (partition: number): string => `partition-${partition}`;
+
+/** Lookups one partition keeps in flight; the write bulkhead bounds them across partitions. */
+const LOOKUPS_IN_FLIGHT = 4;
 
 /** Waits for every write before failing, so a retry never races a write still in flight. */
 async function settleAll(writes: Promise<unknown>[]): Promise<void> {
