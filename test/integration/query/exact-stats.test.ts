@@ -43,8 +43,9 @@ async function append(events: ProductEnvelope[]): Promise<void> {
 
 const small = new StreamBuilder();
 const [a, b] = [new StreamBuilder(), new StreamBuilder()];
-const units = 3n + 2n * BigInt(Number.MAX_SAFE_INTEGER) - 1n;
-const euros = 300n + (units - 3n) * BigInt(MAX_AMOUNT);
+// 2^54 + 1, which no double holds (they are 4 apart there): added as doubles, the stock gives 2^54 + 4.
+const units = 4n + 2n * BigInt(Number.MAX_SAFE_INTEGER) - 1n;
+const euros = 400n + (units - 4n) * BigInt(MAX_AMOUNT);
 const exactAnswer = `{"activeProducts":3,"discontinuedProducts":0,"stockUnits":${units},"inventoryValue":{"EUR":${euros}}}`;
 
 before(async () => {
@@ -60,11 +61,11 @@ after(async () => {
 });
 
 test('a shard of numbers from an older version is read, then counts two stocks of 2^53 - 1 exactly', async () => {
-  await append([small.created({ stock: 3, price: { amount: 100, currency: 'EUR' } })]);
+  await append([small.created({ stock: 4, price: { amount: 100, currency: 'EUR' } })]);
   await caughtUp();
   await service.stop();
   // What the previous version wrote for the same product: its counters as JSON numbers.
-  await shards(1).updateOne({ _id: 'p0' }, { $set: { stockUnits: 3, inventoryValue: { EUR: 300 } } });
+  await shards(1).updateOne({ _id: 'p0' }, { $set: { stockUnits: 4, inventoryValue: { EUR: 400 } } });
   assert.equal(typeof (await shard(1))?.stockUnits, 'number');
   await start();
 

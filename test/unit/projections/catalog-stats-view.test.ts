@@ -61,7 +61,7 @@ describe('catalog stats', () => {
     let stats = applyChange(applyChange(emptyStats(), null, full), null, full);
     assert.equal(stats.stockUnits, 18_014_398_509_481_982n);
     stats = applyChange(stats, full, { ...full, stock: MAX_STOCK - 1 });
-    // As doubles, 2^54 - 2 and 2^54 - 3 are one number: the reservation would leave no trace.
+    // No double is 2^54 - 3 (they are 2 apart there): as doubles, reserving one unit takes two.
     assert.equal(stats.stockUnits, 18_014_398_509_481_981n);
     assert.equal(stats.inventoryValue.EUR, 18_014_398_509_481_981n);
   });
