@@ -79,7 +79,7 @@ const adminUnauthorized = problemResponse(
   { 'WWW-Authenticate': header('Bearer') },
 );
 
-/** Stock units and values are summed exactly, however large: stock and price may each reach 2^53 - 1. */
+/** Stock units and values are summed exactly, however large: one stock alone may be 2^53 - 1. */
 const exactTotal =
   'exact, and may pass 2^53 - 1 (the largest integer a double holds exactly): read it with a JSON parser that keeps big integers';
 

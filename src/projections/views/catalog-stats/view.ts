@@ -6,9 +6,10 @@ export const CATALOG_STATS = 'catalog_stats';
  * Stock units and inventory value count active products only: a discontinued product can be neither
  * reserved nor restocked, so its stock is no longer inventory the catalog sells.
  *
- * Stock units and values are BigInt: a stock or price may be any safe integer, so one product's
- * stock x price, and two products' stock, already pass 2^53, past which a double is not exact. The
- * product counts stay numbers: each counts one document, and no view holds 2^53 documents.
+ * Stock units and values are BigInt: a stock may be any safe integer and a price up to 10^12
+ * (`MAX_AMOUNT`), so one product's stock x price, and two products' stock, already pass 2^53, past
+ * which a double is not exact. The product counts stay numbers: each counts one document, and no
+ * view holds 2^53 documents.
  */
 export interface CatalogStats {
   activeProducts: number;
