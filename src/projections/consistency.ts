@@ -1,6 +1,7 @@
 import type { Envelope } from '../domain/envelope.ts';
 import type { ProductEvent } from '../domain/product/events.ts';
 import { evolve, initialState, type ProductState } from '../domain/product/state.ts';
+import { exactJson } from '../http/exact-json.ts';
 import { type CatalogStats, contribution, sumStats } from './views/catalog-stats/view.ts';
 import type { ProductView } from './views/products/view.ts';
 
@@ -37,12 +38,17 @@ export class ExpectedCatalog {
   }
 }
 
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
+/** Keys sorted; BigInt counters written as the integers they are (see exactJson). */
+const canonical = (value: unknown): string => exactJson(sortKeys(value));
+
+const sortKeys = (value: unknown): unknown =>
+  value && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)
+    ? Object.fromEntries(
+        Object.entries(value as Record<string, unknown>)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([key, v]) => [key, sortKeys(v)]),
+      )
+    : value;
 
 /** Every way the views differ from what the event store says, one line each. */
 export function differences(

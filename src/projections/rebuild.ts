@@ -26,6 +26,7 @@ import {
   type RebuildProgress,
 } from './rebuild-progress.ts';
 import { createViewCollections, ensureViewCollections, type PartitionSnapshot } from './view-store.ts';
+import { toShardDoc } from './views/catalog-stats/shard-doc.ts';
 import type { PriceHistoryDoc } from './views/price-history/view.ts';
 import type { ProductDoc } from './views/products/view.ts';
 
@@ -235,7 +236,7 @@ async function rebuild(
     if (parked.length > 0) await inserts.insert(views.parked, parked, () => {});
     await inserts.drain();
     const shards = fold.shards(handover, new Date());
-    await views.stats.insertMany(shards);
+    await views.stats.insertMany(shards.map(toShardDoc));
     await ensureViewCollections(db, generation);
     tracker.update({ productsWritten: written.products, priceHistoryWritten: written.history }, true);
     if (skippedOf(fold) > 0 || fold.counts.parked > 0) {

@@ -4,6 +4,7 @@ import { type Collection, type Db, duplicateKeyIndexes, isOnlyDuplicateKeys } fr
 import type { ChunkPlan } from './chunk-plan.ts';
 import { type ViewCollectionNames, viewCollectionNames } from './generations.ts';
 import type { ParkedEventDoc } from './parked.ts';
+import { fromShardDoc, type StatsShardDoc, toShardDoc } from './views/catalog-stats/shard-doc.ts';
 import { emptyShard, type StatsShard, shardId } from './views/catalog-stats/view.ts';
 import type { PriceHistoryDoc } from './views/price-history/view.ts';
 import type { ProductVersionDoc } from './views/products/versions.ts';
@@ -14,7 +15,7 @@ export interface ViewCollections {
   products: Collection<ProductDoc>;
   versions: Collection<ProductVersionDoc>;
   history: Collection<PriceHistoryDoc>;
-  stats: Collection<StatsShard>;
+  stats: Collection<StatsShardDoc>;
   parked: Collection<ParkedEventDoc>;
 }
 
@@ -25,7 +26,7 @@ export function viewCollections(db: Db, generation: number): ViewCollections {
     products: db.collection<ProductDoc>(names.products),
     versions: db.collection<ProductVersionDoc>(names.versions),
     history: db.collection<PriceHistoryDoc>(names.history),
-    stats: db.collection<StatsShard>(names.stats),
+    stats: db.collection<StatsShardDoc>(names.stats),
     parked: db.collection<ParkedEventDoc>(names.parked),
   };
 }
@@ -107,7 +108,7 @@ export class ViewStore {
       return { ...seed, products: complete ? seed.products : seed.products.slice(0, productLimit), complete };
     }
     const { products, parked, stats } = this.views;
-    const [shard, parkedDocs, docs] = await Promise.all([
+    const [shardDoc, parkedDocs, docs] = await Promise.all([
       stats.findOne({ _id: shardId(partition) }),
       parked.find({ partition }).toArray(),
       products
@@ -116,7 +117,12 @@ export class ViewStore {
         .toArray(),
     ]);
     const complete = docs.length <= productLimit;
-    return { shard, parked: parkedDocs, products: complete ? docs : docs.slice(0, productLimit), complete };
+    return {
+      shard: shardDoc && fromShardDoc(shardDoc),
+      parked: parkedDocs,
+      products: complete ? docs : docs.slice(0, productLimit),
+      complete,
+    };
   }
 
   /**
@@ -196,9 +202,10 @@ export class ViewStore {
     }
   }
 
+  /** The whole shard, counters included: a shard written as doubles by an older version is rewritten exact. */
   async writeShard(shard: StatsShard): Promise<void> {
     await this.gate.run(
-      () => this.views.stats.replaceOne({ _id: shard._id }, shard, { upsert: true }),
+      () => this.views.stats.replaceOne({ _id: shard._id }, toShardDoc(shard), { upsert: true }),
       laneOf(shard.partition),
     );
   }
@@ -291,7 +298,9 @@ async function settleAll(writes: Promise<unknown>[]): Promise<void> {
  */
 export async function ensureShards(views: ViewCollections, partitions: number): Promise<void> {
   const existing = new Set((await views.stats.find({}, { projection: { _id: 1 } }).toArray()).map((s) => s._id));
-  const missing = Array.from({ length: partitions }, (_, p) => emptyShard(p)).filter((s) => !existing.has(s._id));
+  const missing = Array.from({ length: partitions }, (_, p) => toShardDoc(emptyShard(p))).filter(
+    (s) => !existing.has(s._id),
+  );
   if (missing.length === 0) return;
   try {
     await views.stats.insertMany(missing, { ordered: false });

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { ProjectionsStatus } from '../../projections/status.ts';
 import type { ViewReader } from '../../projections/view-reader.ts';
+import { exactJson } from '../exact-json.ts';
 import { NoQuery, parseQuery } from './params.ts';
 
 export interface CatalogRoutesDeps {
@@ -13,9 +14,11 @@ export interface CatalogRoutesDeps {
 export function catalogRoutes(deps: CatalogRoutesDeps): Hono {
   const app = new Hono();
 
+  // Totals may pass 2^53: written as exact integers, which `c.json` (JSON.stringify) cannot do.
   app.get('/stats', async (c) => {
     parseQuery(c, NoQuery);
-    return c.json(await deps.reader.stats());
+    const stats = await deps.reader.stats();
+    return c.body(exactJson(stats), 200, { 'content-type': 'application/json' });
   });
 
   app.get('/projections', async (c) => {

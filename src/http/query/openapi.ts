@@ -79,17 +79,21 @@ const adminUnauthorized = problemResponse(
   { 'WWW-Authenticate': header('Bearer') },
 );
 
+/** Stock units and values are summed exactly, however large: one stock alone may be 2^53 - 1. */
+const exactTotal =
+  'exact, and may pass 2^53 - 1 (the largest integer a double holds exactly): read it with a JSON parser that keeps big integers';
+
 const stats = {
   type: 'object',
   required: ['activeProducts', 'discontinuedProducts', 'stockUnits', 'inventoryValue'],
   properties: {
     activeProducts: { type: 'integer', minimum: 0 },
     discontinuedProducts: { type: 'integer', minimum: 0 },
-    stockUnits: { type: 'integer', minimum: 0 },
+    stockUnits: { type: 'integer', minimum: 0, description: `units in stock of active products; ${exactTotal}` },
     inventoryValue: {
       type: 'object',
       description: 'minor units per ISO 4217 currency, of active products',
-      additionalProperties: { type: 'integer' },
+      additionalProperties: { type: 'integer', minimum: 0, description: exactTotal },
     },
   },
 };

@@ -10,7 +10,7 @@ import { DeadLetterSink } from '../../../src/projections/dead-letters.ts';
 import { createProjectionMetrics } from '../../../src/projections/metrics.ts';
 import { beginRebuild, type RebuildProgress } from '../../../src/projections/rebuild.ts';
 import type { ProductEnvelope } from '../../../src/projections/record.ts';
-import type { StatsShard } from '../../../src/projections/views/catalog-stats/view.ts';
+import type { StatsShardDoc } from '../../../src/projections/views/catalog-stats/shard-doc.ts';
 import type { PriceHistoryDoc } from '../../../src/projections/views/price-history/view.ts';
 import type { ProductDoc } from '../../../src/projections/views/products/view.ts';
 import { eventually } from '../../support/env.ts';
@@ -49,7 +49,7 @@ async function views(generation: number) {
     .find({})
     .sort({ _id: 1 })
     .toArray();
-  const shards = await db.collection<StatsShard>(`catalog_stats_g${generation}`).find({}).sort({ _id: 1 }).toArray();
+  const shards = await db.collection<StatsShardDoc>(`catalog_stats_g${generation}`).find({}).sort({ _id: 1 }).toArray();
   return {
     products: products.map(({ validFrom, ...doc }) => doc),
     history,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { MAX_AMOUNT } from '../../../src/domain/money.ts';
 import { type ChunkPlan, planChunk } from '../../../src/projections/chunk-plan.ts';
 import { groupParked, type ParkedEventDoc } from '../../../src/projections/parked.ts';
 import { type DecodedRecord, decodeRecord, type ProductEnvelope } from '../../../src/projections/record.ts';
@@ -81,8 +82,8 @@ describe('planning a chunk', () => {
     assert.deepEqual(countersOf(chunk.shard), {
       activeProducts: 1,
       discontinuedProducts: 0,
-      stockUnits: 3,
-      inventoryValue: { EUR: 900 },
+      stockUnits: 3n,
+      inventoryValue: { EUR: 900n },
     });
     assert.equal(chunk.shard.offset, 2);
     assert.equal(chunk.lastOffset, 2);
@@ -97,6 +98,31 @@ describe('planning a chunk', () => {
     const chunk = plan(stored, records([known.restocked(2), fresh.created(), fresh.restocked(1)], 1));
     assert.deepEqual(chunk.products.map((p) => p._id).sort(), [known.id, fresh.id].sort());
     assert.deepEqual([...chunk.created], [fresh.id]);
+  });
+
+  test('the stats shard counts past 2^53 exactly: two stocks of 2^53 - 1 at the largest price, then a reservation', () => {
+    const [a, b] = [new StreamBuilder(), new StreamBuilder()];
+    const price = { amount: MAX_AMOUNT, currency: 'EUR' };
+    const stored = emptyStore();
+    write(
+      stored,
+      plan(
+        stored,
+        records([
+          a.created({ stock: Number.MAX_SAFE_INTEGER, price }),
+          b.created({ stock: Number.MAX_SAFE_INTEGER, price }),
+        ]),
+      ),
+    );
+    const units = 2n * BigInt(Number.MAX_SAFE_INTEGER);
+    assert.equal(stored.shard.stockUnits, units);
+    const next = plan(stored, records([a.reserved(1)], 2));
+    assert.deepEqual(countersOf(next.shard), {
+      activeProducts: 2,
+      discontinuedProducts: 0,
+      stockUnits: units - 1n,
+      inventoryValue: { EUR: (units - 1n) * BigInt(MAX_AMOUNT) },
+    });
   });
 
   test('events at or below the stored version change nothing', () => {
@@ -121,7 +147,7 @@ describe('planning a chunk', () => {
     const retry = plan(stored, input);
     assert.equal(retry.products.length, 1);
     assert.deepEqual(countersOf(retry.shard), countersOf(stored.shard));
-    assert.equal(countersOf(retry.shard).stockUnits, 4);
+    assert.equal(countersOf(retry.shard).stockUnits, 4n);
   });
 
   test('an event ahead of a missing version is parked, then applied with the stats once the gap fills', () => {
@@ -140,7 +166,7 @@ describe('planning a chunk', () => {
     assert.equal(second.products[0]?.version, 3);
     assert.equal(second.products[0]?.stock, 7);
     assert.deepEqual(second.parkedDeletes, [v3?.eventId]);
-    assert.equal(countersOf(second.shard).stockUnits, 7);
+    assert.equal(countersOf(second.shard).stockUnits, 7n);
     assert.equal(second.counts.unparked, 1);
     assert.equal(second.parked.size, 0);
   });

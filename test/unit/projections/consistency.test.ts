@@ -14,7 +14,12 @@ test('the verifier folds streams with the domain evolve and names every field, p
   const stats = catalog.stats();
   assert.equal(products.get(a.id)?.price.amount, 2000);
   assert.equal(products.get(b.id)?.status, 'discontinued');
-  assert.deepEqual(stats, { activeProducts: 1, discontinuedProducts: 1, stockUnits: 3, inventoryValue: { EUR: 6000 } });
+  assert.deepEqual(stats, {
+    activeProducts: 1,
+    discontinuedProducts: 1,
+    stockUnits: 3n,
+    inventoryValue: { EUR: 6000n },
+  });
 
   const views = [...products.values()];
   assert.deepEqual(differences({ products, stats }, { products: views, stats }), []);
@@ -23,7 +28,7 @@ test('the verifier folds streams with the domain evolve and names every field, p
   const extra = { ...views[0], id: new StreamBuilder().id } as (typeof views)[number];
   const found = differences(
     { products, stats },
-    { products: [...stale.filter((v) => v.id !== b.id), extra], stats: { ...stats, stockUnits: 4 } },
+    { products: [...stale.filter((v) => v.id !== b.id), extra], stats: { ...stats, stockUnits: 4n } },
   );
   assert.deepEqual(
     found.sort(),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { MAX_AMOUNT } from '../../../src/domain/money.ts';
 import { planChunk } from '../../../src/projections/chunk-plan.ts';
 import { ExpectedCatalog } from '../../../src/projections/consistency.ts';
 import { groupParked, type ParkedEventDoc } from '../../../src/projections/parked.ts';
@@ -165,8 +166,33 @@ describe('folding the event store into the views', () => {
       [1, 0],
     ]);
     const total = sumShards(folded.shards(handover, validFrom));
-    assert.equal(total.inventoryValue.EUR, 2 ** 53 + 2);
+    assert.equal(total.inventoryValue.EUR, 2n ** 53n + 2n);
     assert.deepEqual(total, expected.stats());
+  });
+
+  test('two stocks of 2^53 - 1 at the largest price in one partition: the shard is exact and the live one', () => {
+    const price = { amount: MAX_AMOUNT, currency: 'EUR' };
+    const [a, b] = [new StreamBuilder(), new StreamBuilder()];
+    const log = [
+      a.created({ stock: Number.MAX_SAFE_INTEGER, price }),
+      b.created({ stock: Number.MAX_SAFE_INTEGER, price }),
+      a.reserved(1),
+    ];
+    const { folded } = fold(log, 1);
+    const live = liveProjection(log, 1, 1);
+    const [shard] = folded.shards(new Map([[0, log.length]]), validFrom);
+    const units = 2n * BigInt(Number.MAX_SAFE_INTEGER) - 1n;
+    const stats = {
+      activeProducts: 2,
+      discontinuedProducts: 0,
+      stockUnits: units,
+      inventoryValue: { EUR: units * BigInt(MAX_AMOUNT) },
+    };
+    assert.deepEqual(countersOf(shard as StatsShard), stats);
+    assert.deepEqual(live.shards.map(countersOf), [stats]);
+    const expected = new ExpectedCatalog();
+    for (const e of log) expected.add(e);
+    assert.deepEqual(expected.stats(), stats);
   });
 
   test('each shard counted the partition up to the handover offset; partitions without products are empty', () => {
@@ -195,8 +221,8 @@ describe('folding the event store into the views', () => {
         assert.deepEqual(countersOf(shard), {
           activeProducts: 1,
           discontinuedProducts: 0,
-          stockUnits: 4,
-          inventoryValue: { EUR: 40 },
+          stockUnits: 4n,
+          inventoryValue: { EUR: 40n },
         });
       } else {
         assert.deepEqual(countersOf(shard), emptyStats());

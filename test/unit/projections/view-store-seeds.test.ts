@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Bulkhead } from '../../../src/infra/bulkhead.ts';
 import { type PartitionSnapshot, type ViewCollections, ViewStore } from '../../../src/projections/view-store.ts';
+import { toShardDoc } from '../../../src/projections/views/catalog-stats/shard-doc.ts';
 import { emptyShard } from '../../../src/projections/views/catalog-stats/view.ts';
 import { evolveProduct, type ProductDoc } from '../../../src/projections/views/products/view.ts';
 import { StreamBuilder } from './stream-builder.ts';
@@ -21,7 +22,7 @@ function fakeViews(stored: ProductDoc[]) {
   const views = {
     products: { find: () => cursor(stored) },
     parked: { find: () => cursor([]) },
-    stats: { findOne: async () => emptyShard(0) },
+    stats: { findOne: async () => toShardDoc(emptyShard(0)) },
   } as unknown as ViewCollections;
   return { views, reads };
 }
@@ -39,6 +40,7 @@ test("a partition's first load comes from its seed, later ones from MongoDB", as
   const second = await store.loadPartition(0, 10);
   assert.ok(reads.count > 0);
   assert.deepEqual(second.products, inMongo);
+  assert.deepEqual(second.shard, emptyShard(0), 'the stored shard read back with BigInt counters');
 });
 
 test('a seed larger than the cache is cut to it and marked incomplete', async () => {

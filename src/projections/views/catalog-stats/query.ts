@@ -1,8 +1,9 @@
 import type { Collection } from '../../../infra/mongo.ts';
+import { fromShardDoc, type StatsShardDoc } from './shard-doc.ts';
 import { type CatalogStats, type StatsShard, sumShards } from './view.ts';
 
-export async function readShards(stats: Collection<StatsShard>): Promise<StatsShard[]> {
-  return stats.find({}).toArray();
+export async function readShards(stats: Collection<StatsShardDoc>): Promise<StatsShard[]> {
+  return (await stats.find({}).toArray()).map(fromShardDoc);
 }
 
 export const catalogStats = (shards: StatsShard[]): CatalogStats => sumShards(shards);

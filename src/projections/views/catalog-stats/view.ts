@@ -5,13 +5,18 @@ export const CATALOG_STATS = 'catalog_stats';
 /**
  * Stock units and inventory value count active products only: a discontinued product can be neither
  * reserved nor restocked, so its stock is no longer inventory the catalog sells.
+ *
+ * Stock units and values are BigInt: a stock may be any safe integer and a price up to 10^12
+ * (`MAX_AMOUNT`), so one product's stock x price, and two products' stock, already pass 2^53, past
+ * which a double is not exact. The product counts stay numbers: each counts one document, and no
+ * view holds 2^53 documents.
  */
 export interface CatalogStats {
   activeProducts: number;
   discontinuedProducts: number;
-  stockUnits: number;
+  stockUnits: bigint;
   /** Minor units per ISO 4217 currency. */
-  inventoryValue: Record<string, number>;
+  inventoryValue: Record<string, bigint>;
 }
 
 /**
@@ -20,6 +25,7 @@ export interface CatalogStats {
  * under duplicates and crashes without a transaction. The shard is written before the product
  * documents of a batch, so a product document never reflects an event the stats have not counted.
  * `watermark` promises that every product version with `validFrom <= watermark` is written.
+ * MongoDB holds it as a `StatsShardDoc` (see shard-doc.ts).
  */
 export interface StatsShard extends CatalogStats {
   _id: string;
@@ -35,7 +41,7 @@ export const shardId = (partition: number): string => `p${partition}`;
 export const emptyStats = (): CatalogStats => ({
   activeProducts: 0,
   discontinuedProducts: 0,
-  stockUnits: 0,
+  stockUnits: 0n,
   inventoryValue: {},
 });
 
@@ -55,25 +61,26 @@ type Counted = Pick<ProductDoc, 'status' | 'stock' | 'price'>;
 export function contribution(product: Counted | null): CatalogStats {
   if (product === null) return emptyStats();
   if (product.status === 'discontinued') return { ...emptyStats(), discontinuedProducts: 1 };
+  const stock = BigInt(product.stock);
   return {
     activeProducts: 1,
     discontinuedProducts: 0,
-    stockUnits: product.stock,
-    inventoryValue: { [product.price.currency]: product.stock * product.price.amount },
+    stockUnits: stock,
+    inventoryValue: { [product.price.currency]: stock * BigInt(product.price.amount) },
   };
 }
 
 export function addStats(a: CatalogStats, b: CatalogStats, sign: 1 | -1 = 1): CatalogStats {
   const inventoryValue = { ...a.inventoryValue };
   for (const [currency, value] of Object.entries(b.inventoryValue)) {
-    const total = (inventoryValue[currency] ?? 0) + sign * value;
-    if (total === 0) delete inventoryValue[currency];
+    const total = (inventoryValue[currency] ?? 0n) + BigInt(sign) * value;
+    if (total === 0n) delete inventoryValue[currency];
     else inventoryValue[currency] = total;
   }
   return {
     activeProducts: a.activeProducts + sign * b.activeProducts,
     discontinuedProducts: a.discontinuedProducts + sign * b.discontinuedProducts,
-    stockUnits: a.stockUnits + sign * b.stockUnits,
+    stockUnits: a.stockUnits + BigInt(sign) * b.stockUnits,
     inventoryValue,
   };
 }
@@ -83,32 +90,25 @@ export const applyChange = (stats: CatalogStats, before: Counted | null, after: 
   addStats(addStats(stats, contribution(after)), contribution(before), -1);
 
 /**
- * Totals of many: counts and stock units summed exactly (as BigInt) and rounded once. A running sum
- * of doubles depends on the order of its terms once it passes 2^53 (an inventory value of about
- * 90 trillion in a currency with cents), and the shards' order is not the products' order that
- * `verify` sums in; an exact sum of the same terms is the same in any order.
+ * Totals of many (every product of a catalog, for `verify`), added in place: exact and the same in
+ * any order, as every counter is an integer added without rounding.
  */
 export function sumStats(items: Iterable<CatalogStats>): CatalogStats {
-  let active = 0n;
-  let discontinued = 0n;
-  let stock = 0n;
+  let activeProducts = 0;
+  let discontinuedProducts = 0;
+  let stockUnits = 0n;
   const values = new Map<string, bigint>();
   for (const item of items) {
-    active += BigInt(item.activeProducts);
-    discontinued += BigInt(item.discontinuedProducts);
-    stock += BigInt(item.stockUnits);
+    activeProducts += item.activeProducts;
+    discontinuedProducts += item.discontinuedProducts;
+    stockUnits += item.stockUnits;
     for (const [currency, value] of Object.entries(item.inventoryValue)) {
-      values.set(currency, (values.get(currency) ?? 0n) + BigInt(value));
+      values.set(currency, (values.get(currency) ?? 0n) + value);
     }
   }
-  const inventoryValue: Record<string, number> = {};
-  for (const [currency, value] of values) if (value !== 0n) inventoryValue[currency] = Number(value);
-  return {
-    activeProducts: Number(active),
-    discontinuedProducts: Number(discontinued),
-    stockUnits: Number(stock),
-    inventoryValue,
-  };
+  const inventoryValue: Record<string, bigint> = {};
+  for (const [currency, value] of values) if (value !== 0n) inventoryValue[currency] = value;
+  return { activeProducts, discontinuedProducts, stockUnits, inventoryValue };
 }
 
 export const sumShards = (shards: Iterable<CatalogStats>): CatalogStats => sumStats(shards);
