@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     lockTimeoutMs: REBUILD_STATEMENT_TIMEOUT_MS,
   });
   const live = new LiveProjections(settings, { ...projectionDeps, hub, watcher }, fatal);
-  const reader = new ViewReader(db, watcher, {
+  const reader = new ViewReader(db, live, {
     versionTtlMs: settings.versionTtlMs,
     memory: live,
     onRead: (kind, source) => metrics.viewReads.inc({ kind, source }),

@@ -3,10 +3,11 @@ import type { Bulkhead } from '../infra/bulkhead.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { Db } from '../infra/mongo.ts';
 import type { DeadLetterSink } from './dead-letters.ts';
-import { consumerGroupOf, type GenerationWatcher } from './generations.ts';
+import { consumerGroupOf, type GenerationPointer, type GenerationWatcher } from './generations.ts';
 import type { ProjectionMetrics } from './metrics.ts';
 import type { ActorProgress } from './partition-actor.ts';
 import type { ProgressHub } from './progress-hub.ts';
+import { partitionsBehind } from './read-switch.ts';
 import { ProjectionRuntime } from './runtime.ts';
 import { ensureShards, ensureViewCollections, type PartitionSnapshot, ViewStore } from './view-store.ts';
 import type { MemoryCatalog } from './views/products/memory-list.ts';
@@ -84,25 +85,38 @@ export async function runtimeFor(
   );
 }
 
+/** How long reads stay on the replaced views while the new generation catches up with them. */
+const READ_SWITCH_MAX_WAIT_MS = 60_000;
+const READ_SWITCH_POLL_MS = 200;
+
 /**
  * The projection of the current generation. When a rebuild switches the pointer, this process leaves
  * the old generation's group and joins the new one, which continues from where the rebuild stopped.
+ * Reads follow (`serving`) only once the new views hold everything the old ones showed: the rebuild
+ * caught up with the topic before it switched the pointer, but the old generation's projection kept
+ * applying events until each process saw the switch, and a read moved over at once answered, under
+ * load, versions older than the one before it.
  */
 export class LiveProjections {
   private runtime: ProjectionRuntime | undefined;
   private switching: Promise<void> = Promise.resolve();
+  private stopped = false;
   /** Readiness should not drop on every replica at once while they follow a rebuild's switch. */
   private joinedOnce = false;
+  /** The generation this process projects. */
   generation: number;
+  /** The generations reads use: the pointer's, once the projection of its current one caught up. */
+  serving: GenerationPointer;
 
   constructor(
     private readonly settings: ProjectionSettings,
     private readonly deps: ProjectionDeps & { hub: ProgressHub; watcher: GenerationWatcher },
     private readonly onFatal: (error: Error) => void,
   ) {
-    this.generation = deps.watcher.pointer.current;
+    this.serving = deps.watcher.pointer;
+    this.generation = this.serving.current;
     deps.watcher.onChange((pointer) => {
-      this.switching = this.switching.then(() => this.switchTo(pointer.current)).catch(onFatal);
+      this.switching = this.switching.then(() => this.switchTo(pointer)).catch(onFatal);
     });
   }
 
@@ -112,6 +126,7 @@ export class LiveProjections {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.switching;
     await this.runtime?.stop();
     this.runtime = undefined;
@@ -142,12 +157,44 @@ export class LiveProjections {
     return this.runtime?.progress() ?? [];
   }
 
-  private async switchTo(generation: number): Promise<void> {
-    if (generation === this.generation || !this.runtime) return;
-    this.deps.logger.info({ from: this.generation, to: generation }, 'views switched generation; following');
+  private async switchTo(pointer: GenerationPointer): Promise<void> {
+    const from = this.generation;
+    if (pointer.current === from || !this.runtime) {
+      this.serving = pointer;
+      return;
+    }
+    this.deps.logger.info({ from, to: pointer.current }, 'views switched generation; following');
+    // Stopped first: the old views stop moving in this process, so the new ones can overtake them.
     await this.runtime.stop();
-    this.generation = generation;
-    this.runtime = await runtimeFor(generation, 'live', this.settings, this.deps, this.onFatal);
+    this.generation = pointer.current;
+    this.runtime = await runtimeFor(pointer.current, 'live', this.settings, this.deps, this.onFatal);
     await this.runtime.start();
+    await this.caughtUpWith(from);
+    this.serving = pointer;
+    this.deps.logger.info({ from, to: pointer.current }, 'reads switched generation');
+  }
+
+  /** Waits, within a bound, until the generation projected now has fully written what `from` applied. */
+  private async caughtUpWith(from: number): Promise<void> {
+    const admin = this.deps.kafka.admin();
+    await admin.connect();
+    try {
+      const group = consumerGroupOf(this.settings.baseGroup, this.generation);
+      const deadline = Date.now() + READ_SWITCH_MAX_WAIT_MS;
+      for (;;) {
+        const behind = await partitionsBehind(admin, this.deps.db, this.settings.topic, from, group);
+        if (behind.length === 0 || this.stopped) return;
+        if (Date.now() > deadline) {
+          this.deps.logger.warn(
+            { from, to: this.generation, behind },
+            'the new views have not caught up with the old ones; reads switch anyway, and may see older versions for a moment',
+          );
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, READ_SWITCH_POLL_MS));
+      }
+    } finally {
+      await admin.disconnect();
+    }
   }
 }

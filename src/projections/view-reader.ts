@@ -1,6 +1,6 @@
 import type { Bulkhead } from '../infra/bulkhead.ts';
 import type { Db } from '../infra/mongo.ts';
-import type { GenerationPointer, GenerationWatcher } from './generations.ts';
+import type { GenerationPointer } from './generations.ts';
 import { type ViewCollections, viewCollections } from './view-store.ts';
 import { catalogStats, readShards, snapshotWatermark } from './views/catalog-stats/query.ts';
 import type { CatalogStats, StatsShard } from './views/catalog-stats/view.ts';
@@ -34,11 +34,12 @@ export interface ViewReaderOptions {
 }
 
 /**
- * Reads the views of the generation the pointer names; what the query API is built on. A product by
- * id comes from the projection's memory when this process owns its partition, and a list page when
- * it owns every partition (a single replica, or the last one standing): on FerretDB a document read
- * costs milliseconds of decoding and a list query decodes the whole collection, while memory gives
- * the same documents (they enter it once MongoDB has acknowledged them) for a map lookup or one pass.
+ * Reads the views of the generations being served (the pointer's, once this process has caught up
+ * with it, see `LiveProjections`); what the query API is built on. A product by id comes from the
+ * projection's memory when this process owns its partition, and a list page when it owns every
+ * partition (a single replica, or the last one standing): on FerretDB a document read costs
+ * milliseconds of decoding and a list query decodes the whole collection, while memory gives the
+ * same documents (they enter it once MongoDB has acknowledged them) for a map lookup or one pass.
  */
 export class ViewReader {
   private shardCache: { generation: number; at: number; shards: Promise<StatsShard[]> } | undefined;
@@ -47,7 +48,8 @@ export class ViewReader {
 
   constructor(
     private readonly db: Db,
-    private readonly watcher: GenerationWatcher,
+    /** Which generations reads use (`LiveProjections.serving`). */
+    private readonly generations: { readonly serving: GenerationPointer },
     private readonly options: ViewReaderOptions,
   ) {
     this.versionTtlMs = options.versionTtlMs;
@@ -55,21 +57,21 @@ export class ViewReader {
   }
 
   get pointer(): GenerationPointer {
-    return this.watcher.pointer;
+    return this.generations.serving;
   }
 
   /** Whether a cursor's generation can still be read (the current one or the one before it). */
   readable(generation: number): boolean {
-    const { current, previous } = this.watcher.pointer;
+    const { current, previous } = this.pointer;
     return generation === current || generation === previous;
   }
 
-  private views(generation = this.watcher.pointer.current): ViewCollections {
+  private views(generation = this.pointer.current): ViewCollections {
     return viewCollections(this.db, generation);
   }
 
   product(id: string): Promise<ProductDoc | null> {
-    const generation = this.watcher.pointer.current;
+    const generation = this.pointer.current;
     const held = this.options.memory?.cachedProduct(id, generation);
     this.options.onRead?.('product', held ? 'memory' : 'mongodb');
     return held ? Promise.resolve(held) : findProduct(this.views(generation).products, id);
@@ -98,7 +100,7 @@ export class ViewReader {
 
   /** The snapshot instant for a new list pagination, and the generation it belongs to. */
   async snapshot(): Promise<{ generation: number; at: Date }> {
-    const generation = this.watcher.pointer.current;
+    const generation = this.pointer.current;
     const catalog = this.options.memory?.catalog(generation);
     if (catalog) {
       const at = memorySnapshot(catalog.partitions);
@@ -108,7 +110,7 @@ export class ViewReader {
   }
 
   /** The stats shards, shared by concurrent requests for a moment: every list page and /stats reads them. */
-  shards(generation = this.watcher.pointer.current): Promise<StatsShard[]> {
+  shards(generation = this.pointer.current): Promise<StatsShard[]> {
     const now = Date.now();
     const cached = this.shardCache;
     if (cached && cached.generation === generation && now - cached.at < this.shardCacheMs) return cached.shards;
