@@ -25,6 +25,9 @@ interface Base {
   thresholds: Thresholds;
 }
 
+/** A lag run's write rate: fixed, or a fraction of the rate the closed-loop run of the same mix measured. */
+export type LagPace = { perSecond: number } | { fractionOfMaxWriteRate: number; fallbackPerSecond: number };
+
 export type Step =
   | (Base & {
       kind: 'closed';
@@ -53,8 +56,7 @@ export type Step =
       durationMs: number;
       spread: number;
       maxWaitMs: number;
-      rateFraction: number;
-      fallbackRate: number;
+      pace: LagPace;
     })
   | { kind: 'rebuild'; scenario: string; part: string; title: string }
   | (Base & {
@@ -182,21 +184,27 @@ const planners: Record<string, Planner> = {
   },
   'read-after-write': (name, s, _file, o) => {
     const rate = requireField(s.rate, name, 'rate');
+    const lag = (part: string, title: string, pace: LagPace): Step => ({
+      kind: 'lag',
+      scenario: name,
+      part,
+      title: `${name}: ${title}`,
+      mix: s.mix,
+      thresholds: s.thresholds,
+      vus: s.vus,
+      durationMs: parseDuration(s.duration[o.mode]),
+      spread: requireField(s.products, name, 'products')[o.mode],
+      maxWaitMs: requireField(s.maxWaitMs, name, 'maxWaitMs'),
+      pace,
+    });
+    // The file's fixed rate (the k6 script's) and a share of what this machine measured: a lag
+    // target is only met when it holds at both.
     return [
-      {
-        kind: 'lag',
-        scenario: name,
-        part: 'lag',
-        title: `${name}: lag`,
-        mix: s.mix,
-        thresholds: s.thresholds,
-        vus: s.vus,
-        durationMs: parseDuration(s.duration[o.mode]),
-        spread: requireField(s.products, name, 'products')[o.mode],
-        maxWaitMs: requireField(s.maxWaitMs, name, 'maxWaitMs'),
-        rateFraction: rate.fractionOfMaxWriteRate,
-        fallbackRate: rate.perSecond,
-      },
+      lag('lag', `lag at ${rate.perSecond}/s`, { perSecond: rate.perSecond }),
+      lag('lag-share', `lag at ${rate.fractionOfMaxWriteRate} x the write rate`, {
+        fractionOfMaxWriteRate: rate.fractionOfMaxWriteRate,
+        fallbackPerSecond: rate.perSecond,
+      }),
     ];
   },
 };

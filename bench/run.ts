@@ -564,8 +564,18 @@ class Bench {
 
   private async lag(step: Step & { kind: 'lag' }): Promise<void> {
     const row = this.newRow(step, 'end-to-end');
-    const measured = this.writeRates.get(JSON.stringify(step.mix));
-    const rate = Math.max(1, Math.round(measured ? measured * step.rateFraction : step.fallbackRate));
+    const { pace } = step;
+    const measured = 'perSecond' in pace ? undefined : this.writeRates.get(JSON.stringify(step.mix));
+    const rate =
+      'perSecond' in pace
+        ? pace.perSecond
+        : Math.max(1, Math.round(measured ? measured * pace.fractionOfMaxWriteRate : pace.fallbackPerSecond));
+    const paceNote =
+      'perSecond' in pace
+        ? "(the file's fixed rate)"
+        : measured
+          ? `(${pace.fractionOfMaxWriteRate} x the measured ${Math.round(measured)}/s)`
+          : "(no measured write rate: the file's perSecond)";
     const command = new HttpClient(this.urls.ours.command as string, step.vus);
     const query = new HttpClient(this.urls.ours.query as string, step.vus);
     const writes = new Recorder();
@@ -573,12 +583,7 @@ class Bench {
     const pick = picker(step.mix);
     const ctx: OpContext = { payloads: this.file.payloads, population: this.pools.ours, spread: step.spread };
     const label = `${step.title} / ${TARGET_LABELS.ours}`;
-    log(
-      `${label}: ${rate} writes/s for ${step.durationMs / 1000} s ` +
-        (measured
-          ? `(${step.rateFraction} of the measured ${Math.round(measured)}/s)`
-          : "(no measured write rate: the file's perSecond)"),
-    );
+    log(`${label}: ${rate} writes/s for ${step.durationMs / 1000} s ${paceNote}`);
     let paced: { started: number; skipped: number };
     try {
       paced = await pacedLoop({
@@ -627,7 +632,7 @@ class Bench {
     row.measurements.push(m);
     const w = writes.summary().latencyMs;
     row.notes.push(
-      `paced at ${rate} writes/s${measured ? ` (${step.rateFraction} x the measured ${Math.round(measured)}/s)` : ''}; ` +
+      `paced at ${rate} writes/s ${paceNote}; ` +
         `${paced.skipped} iterations skipped with ${step.vus} in flight; write p50 ${w?.p50.toFixed(1) ?? '-'} ms, ` +
         `p99 ${w?.p99.toFixed(1) ?? '-'} ms; lag is timed from the write's 2xx to the minVersion read's 200`,
     );

@@ -4,12 +4,12 @@
  * What it does
  *   setup()   creates `products` products (loadtest/scenarios.json: 1,000 full, 200 quick) and waits
  *             until the query service shows the last of them.
- *   default   at a constant arrival rate (the file's rate.perSecond, 100/s), changes one product's
+ *   default   at a constant arrival rate (the file's rate.perSecond, 200/s), changes one product's
  *             price, then asks GET /products/{id}?minVersion=<the write's version>&maxWaitMs=<maxWaitMs>.
  *             The query service holds that read until its view reaches the version, so the time from
  *             the write's answer to the read's 200 is the end-to-end lag (command service, outbox,
  *             Kafka, projection, view), recorded in the read_after_write_lag trend.
- *             `npm run bench` runs the same scenario at half the write rate it measured instead.
+ *             `npm run bench` runs it at that rate and again at half the write rate it measured.
  *
  * Thresholds (from loadtest/scenarios.json)
  *   read_after_write_lag     p(99) < thresholds.p99Ms (250 ms)

@@ -97,6 +97,17 @@ describe('the bench plan', () => {
     assert.equal(serviceOf(step.mix), 'command');
   });
 
+  test("measures the lag at the file's fixed rate and at a share of the measured write rate", () => {
+    const rate = file.scenarios['read-after-write']?.rate;
+    assert.ok(rate);
+    const paces = full.filter((s) => s.kind === 'lag').map((s) => (s as Step & { kind: 'lag' }).pace);
+    assert.deepEqual(paces, [
+      { perSecond: rate.perSecond },
+      { fractionOfMaxWriteRate: rate.fractionOfMaxWriteRate, fallbackPerSecond: rate.perSecond },
+    ]);
+    assert.equal(rate.perSecond, 200, 'the rate issue #11 sets its lag target at');
+  });
+
   test('the quick plan leaves time for seeding and the rebuild inside two minutes', () => {
     const seconds = quick.reduce((sum, step) => {
       if (step.kind === 'closed' || step.kind === 'hot-throughput') {
