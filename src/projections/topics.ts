@@ -1,7 +1,7 @@
 import kafkajs, { type Admin } from 'kafkajs';
 
 // kafkajs is CommonJS: Node's ESM loader finds only some of its named exports (not these enums).
-const { ConfigResourceTypes, ConfigSource } = kafkajs;
+const { ConfigResourceTypes, ConfigSource, KafkaJSError } = kafkajs;
 
 /**
  * The one definition of the event topic and its dead-letter topic: partitions, replication and
@@ -183,7 +183,10 @@ export async function ensureTopics(admin: Admin, options: TopicOptions, log: Top
   }
   const present = specs.filter((spec) => existing.has(spec.topic));
   if (present.length > 0) await reconcile(admin, present, log);
-  const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
+  const { topics } = await settledMetadata(
+    admin,
+    specs.map((spec) => spec.topic),
+  );
   for (const spec of specs) {
     const found = topics.find((t) => t.name === spec.topic);
     const partitions = found?.partitions.length ?? spec.partitions;
@@ -202,6 +205,28 @@ export async function ensureTopics(admin: Admin, options: TopicOptions, log: Top
   }
   const eventTopic = topics.find((t) => t.name === options.topic);
   return eventTopic?.partitions.length ?? options.partitions;
+}
+
+const METADATA_ATTEMPTS = 10;
+
+/**
+ * The topics' metadata once every broker knows them. A topic created (or deleted and created again)
+ * a moment ago is already led, but a broker whose metadata has not caught up answers
+ * UNKNOWN_TOPIC_OR_PARTITION, which kafkajs marks retriable and passes on (it failed a CI run's set-up
+ * right after `npm test` recreated its topic): retried with a growing pause, about 10 s in all.
+ */
+export async function settledMetadata(
+  admin: Pick<Admin, 'fetchTopicMetadata'>,
+  topics: string[],
+): Promise<Awaited<ReturnType<Admin['fetchTopicMetadata']>>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.fetchTopicMetadata({ topics });
+    } catch (error) {
+      if (attempt >= METADATA_ATTEMPTS || !(error instanceof KafkaJSError && error.retriable)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
 }
 
 async function reconcile(admin: Admin, specs: TopicSpec[], log: TopicLog): Promise<void> {
