@@ -7,7 +7,7 @@ import { consumerGroupOf, type GenerationPointer, type GenerationWatcher } from 
 import type { ProjectionMetrics } from './metrics.ts';
 import type { ActorProgress } from './partition-actor.ts';
 import type { ProgressHub } from './progress-hub.ts';
-import { partitionsBehind } from './read-switch.ts';
+import { type PartitionBehind, partitionsBehind } from './read-switch.ts';
 import { ProjectionRuntime } from './runtime.ts';
 import { ensureShards, ensureViewCollections, type PartitionSnapshot, ViewStore } from './view-store.ts';
 import type { MemoryCatalog } from './views/products/memory-list.ts';
@@ -174,16 +174,25 @@ export class LiveProjections {
     this.deps.logger.info({ from, to: pointer.current }, 'reads switched generation');
   }
 
-  /** Waits, within a bound, until the generation projected now has fully written what `from` applied. */
+  /**
+   * Waits, within a bound, until the generation projected now has fully written what `from` applied.
+   * A failed comparison (MongoDB or Kafka unreachable for a moment) is retried: it must not end the
+   * process, and reads stay on the old views meanwhile.
+   */
   private async caughtUpWith(from: number): Promise<void> {
     const admin = this.deps.kafka.admin();
-    await admin.connect();
+    const group = consumerGroupOf(this.settings.baseGroup, this.generation);
+    const deadline = Date.now() + READ_SWITCH_MAX_WAIT_MS;
+    let behind: PartitionBehind[] | undefined;
     try {
-      const group = consumerGroupOf(this.settings.baseGroup, this.generation);
-      const deadline = Date.now() + READ_SWITCH_MAX_WAIT_MS;
-      for (;;) {
-        const behind = await partitionsBehind(admin, this.deps.db, this.settings.topic, from, group);
-        if (behind.length === 0 || this.stopped) return;
+      while (!this.stopped) {
+        try {
+          await admin.connect();
+          behind = await partitionsBehind(admin, this.deps.db, this.settings.topic, from, group);
+          if (behind.length === 0) return;
+        } catch (error) {
+          this.deps.logger.warn({ err: error, from, to: this.generation }, 'cannot compare the generations yet');
+        }
         if (Date.now() > deadline) {
           this.deps.logger.warn(
             { from, to: this.generation, behind },
