@@ -103,8 +103,15 @@ const projections = {
   required: ['topic', 'consumerGroup', 'generation', 'totalLag', 'partitions'],
   properties: {
     topic: { type: 'string' },
-    consumerGroup: { type: 'string' },
-    generation: { type: 'integer' },
+    consumerGroup: {
+      type: 'string',
+      description: "The consumer group of the views generation this process projects (the pointer's)",
+    },
+    generation: {
+      type: 'integer',
+      description:
+        'The views generation reads use. After a rebuild it follows the projected one once that has caught up with the views it replaces, so no read goes back in version',
+    },
     totalLag: { type: 'integer', minimum: 0 },
     partitions: {
       type: 'array',
