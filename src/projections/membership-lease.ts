@@ -6,6 +6,9 @@
  * served only while the last heartbeat the coordinator accepted is recent enough that the session
  * cannot have expired since: a fraction of the session timeout, for the heartbeat's own round trip.
  */
+/** The share of the session timeout a confirmed heartbeat vouches for. */
+export const leaseValidForMs = (sessionTimeoutMs: number): number => Math.floor(sessionTimeoutMs * 0.9);
+
 export class MembershipLease {
   private confirmedAt = Number.NEGATIVE_INFINITY;
   private readonly validForMs: number;
@@ -14,7 +17,7 @@ export class MembershipLease {
     sessionTimeoutMs: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.validForMs = Math.floor(sessionTimeoutMs * 0.9);
+    this.validForMs = leaseValidForMs(sessionTimeoutMs);
   }
 
   /** The coordinator accepted a heartbeat (or a join) of this member sent at `sentAt`. */

@@ -1,4 +1,4 @@
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
 import type { Logger } from '../infra/logger.ts';
 import { MembershipLease } from './membership-lease.ts';
 import { type ActorDeps, type ActorOptions, type ActorProgress, PartitionActor } from './partition-actor.ts';
@@ -10,6 +10,27 @@ export interface RuntimeOptions extends Omit<ActorOptions, 'groupId'> {
   sessionTimeoutMs: number;
   /** kafkajs fetch size per partition; its default (1 MiB) when undefined. */
   maxBytesPerPartition: number | undefined;
+}
+
+/**
+ * The member's consumer settings. kafkajs heartbeats between fetches, and an idle fetch waits
+ * `maxWaitTimeInMs` (5 s by default) for records: an idle member heartbeated every 5 s, while its
+ * lease lasts 90 % of the session (5.4 s at the tests' 6 s), so the lease lapsed on quiet
+ * partitions and reads that memory should answer went to MongoDB. The wait is kept to a fifth of
+ * the session, so a quiet member still heartbeats well inside its lease.
+ */
+export function consumerConfig(
+  options: Pick<RuntimeOptions, 'groupId' | 'sessionTimeoutMs' | 'maxBytesPerPartition'>,
+): ConsumerConfig {
+  return {
+    groupId: options.groupId,
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
+    maxWaitTimeInMs: Math.min(5000, Math.floor(options.sessionTimeoutMs / 5)),
+    // Rebalances wait for every batch in flight; a chunk on a slow MongoDB can take a while.
+    rebalanceTimeout: 60_000,
+    ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
+  };
 }
 
 /**
@@ -45,14 +66,7 @@ export class ProjectionRuntime {
     this.deps = { ...deps, index: newCatalogIndex() };
     this.log = deps.logger.child({ component: 'projection-runtime', groupId: options.groupId });
     this.lease = new MembershipLease(options.sessionTimeoutMs);
-    this.consumer = kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
-      // Rebalances wait for every batch in flight; a chunk on a slow MongoDB can take a while.
-      rebalanceTimeout: 60_000,
-      ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
-    });
+    this.consumer = kafka.consumer(consumerConfig(options));
     const { GROUP_JOIN, CRASH, REBALANCING, HEARTBEAT, REQUEST } = this.consumer.events;
     this.consumer.on(REBALANCING, () => {
       this.serving = false;

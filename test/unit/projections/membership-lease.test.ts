@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MembershipLease } from '../../../src/projections/membership-lease.ts';
+import { leaseValidForMs, MembershipLease } from '../../../src/projections/membership-lease.ts';
+import { consumerConfig } from '../../../src/projections/runtime.ts';
 
 describe('membership lease', () => {
   test('valid after a confirmation for most of a session timeout, then not until confirmed again', () => {
@@ -35,5 +36,17 @@ describe('membership lease', () => {
     now += 1;
     lease.revoke();
     assert.equal(lease.valid, false);
+  });
+
+  test('an idle member heartbeats well inside its lease: its fetch wait and heartbeat interval fit in half of it', () => {
+    for (const sessionTimeoutMs of [6000, 10_000, 30_000, 300_000]) {
+      const config = consumerConfig({ groupId: 'g', sessionTimeoutMs, maxBytesPerPartition: undefined });
+      // kafkajs heartbeats between fetches, so a quiet member's heartbeats are a fetch wait apart.
+      const gap = (config.maxWaitTimeInMs ?? 5000) + (config.heartbeatInterval ?? 3000);
+      assert.ok(
+        gap <= leaseValidForMs(sessionTimeoutMs) / 2,
+        `session ${sessionTimeoutMs} ms: heartbeats ${gap} ms apart`,
+      );
+    }
   });
 });
