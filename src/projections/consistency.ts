@@ -1,7 +1,7 @@
 import type { Envelope } from '../domain/envelope.ts';
 import type { ProductEvent } from '../domain/product/events.ts';
 import { evolve, initialState, type ProductState } from '../domain/product/state.ts';
-import { exactJson } from '../http/exact-json.ts';
+import { exactJson } from '../infra/exact-json.ts';
 import { type CatalogStats, contribution, sumStats } from './views/catalog-stats/view.ts';
 import type { ProductView } from './views/products/view.ts';
 

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
+import { exactJson } from '../../infra/exact-json.ts';
 import type { ProjectionsStatus } from '../../projections/status.ts';
 import type { ViewReader } from '../../projections/view-reader.ts';
-import { exactJson } from '../exact-json.ts';
 import { NoQuery, parseQuery } from './params.ts';
 
 export interface CatalogRoutesDeps {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { exactJson } from '../../../src/http/exact-json.ts';
+import { exactJson } from '../../../src/infra/exact-json.ts';
 
 test('writes BigInts as exact integer literals and everything else as JSON.stringify does', () => {
   const value = {
