@@ -18,7 +18,13 @@ import { listProducts } from '../../../src/projections/views/products/query.ts';
 import { eventually } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
 import { QueryBed } from './support/bed.ts';
-import { getJson, type QueryService, startQueryService } from './support/service.ts';
+import {
+  getJson,
+  listPagesFromMemory,
+  type QueryService,
+  startQueryService,
+  untilListsFromMemory,
+} from './support/service.ts';
 
 /**
  * Both list engines on one generated catalog: the query service's memory (through HTTP) and its
@@ -161,13 +167,6 @@ test('memory indexes and FerretDB give the same pages, budget cuts included, for
   }
 });
 
-/** List pages this service answered from its projection's memory (`query_view_reads_total`). */
-async function listPagesFromMemory(): Promise<number> {
-  const text = await (await fetch(`${service.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => /^query_view_reads_total\{.*kind="list".*source="memory"/.test(l));
-  return Number(line?.split(' ').at(-1) ?? 0);
-}
-
 test("the service's pages, walked through HTTP, are FerretDB's pages at the cursor's snapshot", async () => {
   const cases: { sort: ProductSort; filters: ProductFilters; limit: number }[] = [
     { sort: 'name', filters: {}, limit: 7 },
@@ -176,7 +175,8 @@ test("the service's pages, walked through HTTP, are FerretDB's pages at the curs
     { sort: 'updatedAt', filters: { status: 'active', q: 'mug', maxPrice: 20 }, limit: 5 },
     { sort: '-updatedAt', filters: { status: 'discontinued' }, limit: 6 },
   ];
-  const before = await listPagesFromMemory();
+  await untilListsFromMemory(service.url);
+  const before = await listPagesFromMemory(service.url);
   let pages = 0;
   for (const { sort, filters, limit } of cases) {
     const query = new URLSearchParams({ limit: String(limit), sort });
@@ -203,5 +203,5 @@ test("the service's pages, walked through HTTP, are FerretDB's pages at the curs
       `${sort} ${JSON.stringify(filters)}`,
     );
   }
-  assert.equal((await listPagesFromMemory()) - before, pages, 'every page came from memory');
+  assert.equal((await listPagesFromMemory(service.url)) - before, pages, 'every page came from memory');
 });

@@ -8,7 +8,13 @@ import { listProducts } from '../../../src/projections/views/products/query.ts';
 import { eventually } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
 import { QueryBed } from './support/bed.ts';
-import { getJson, type QueryService, startQueryService } from './support/service.ts';
+import {
+  getJson,
+  listPagesFromMemory,
+  type QueryService,
+  startQueryService,
+  untilListsFromMemory,
+} from './support/service.ts';
 
 const bed = new QueryBed('pages', 3);
 const { database, mongo } = bed;
@@ -75,13 +81,6 @@ for (const sort of ['price', '-price', 'name', '-updatedAt']) {
   });
 }
 
-/** List pages this service answered from its projection's memory (`query_view_reads_total`). */
-async function listPagesFromMemory(): Promise<number> {
-  const text = await (await fetch(`${service.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => /^query_view_reads_total\{.*kind="list".*source="memory"/.test(l));
-  return Number(line?.split(' ').at(-1) ?? 0);
-}
-
 test('list pages served from memory are exactly the pages MongoDB gives for the same snapshot', async () => {
   const cases: { sort: ProductSort; filters: ProductFilters }[] = [
     { sort: '-updatedAt', filters: {} },
@@ -97,7 +96,8 @@ test('list pages served from memory are exactly the pages MongoDB gives for the 
     async () => (await getJson<Page>(`${service.url}/products?q=special&limit=10`)).body.items.length === 6,
     { timeoutMs: 30_000, what: 'the special products listed' },
   );
-  const fromMemoryBefore = await listPagesFromMemory();
+  await untilListsFromMemory(service.url);
+  const fromMemoryBefore = await listPagesFromMemory(service.url);
   let pages = 0;
   for (const { sort, filters } of cases) {
     const query = new URLSearchParams({ limit: '4', sort });
@@ -125,5 +125,5 @@ test('list pages served from memory are exactly the pages MongoDB gives for the 
     } while (after);
     assert.deepEqual(served, stored, `${sort} ${JSON.stringify(filters)}`);
   }
-  assert.equal((await listPagesFromMemory()) - fromMemoryBefore, pages, 'every page came from memory');
+  assert.equal((await listPagesFromMemory(service.url)) - fromMemoryBefore, pages, 'every page came from memory');
 });

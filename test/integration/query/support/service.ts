@@ -125,3 +125,26 @@ export async function getJson<T = Record<string, unknown>>(
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : null) as T };
 }
+
+/** List pages a query service answered from its projection's memory (`query_view_reads_total`). */
+export async function listPagesFromMemory(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => /^query_view_reads_total\{.*kind="list".*source="memory"/.test(l));
+  return Number(line?.split(' ').at(-1) ?? 0);
+}
+
+/**
+ * Waits until the service answers list pages from memory again. An actor whose MongoDB write failed
+ * (FerretDB slowed down by the queries that earlier tests' killed services left running) lets its
+ * documents go, and the service lists from MongoDB until the actor has reloaded.
+ */
+export async function untilListsFromMemory(url: string): Promise<void> {
+  await eventually(
+    async () => {
+      const before = await listPagesFromMemory(url);
+      await (await fetch(`${url}/products?limit=1`)).arrayBuffer();
+      return (await listPagesFromMemory(url)) > before;
+    },
+    { timeoutMs: 60_000, what: 'list pages served from memory' },
+  );
+}
