@@ -136,6 +136,35 @@ describe('command API', () => {
     );
   });
 
+  test('an oversized streamed body is read to its end within a bound, so the client gets its 413 instead of a reset', async () => {
+    const { app } = build();
+    const streamed = (chunks: number, onCancel: () => void = () => {}) =>
+      app.request('/products', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        duplex: 'half',
+        body: new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (chunks-- <= 0) controller.close();
+            else controller.enqueue(new Uint8Array(16 * 1024).fill(0x20));
+          },
+          cancel: onCancel,
+        }),
+      } as RequestInit);
+    // 160 KiB that ends: dropped after the limit, and the connection stays usable.
+    const ended = await streamed(10);
+    await problem(ended, 413, 'payload-too-large');
+    assert.equal(ended.headers.get('connection'), null);
+    // A body that does not end within 1 MiB is cut off, and the connection is closed.
+    let cancelled = false;
+    const endless = await streamed(Number.POSITIVE_INFINITY, () => {
+      cancelled = true;
+    });
+    await problem(endless, 413, 'payload-too-large');
+    assert.equal(endless.headers.get('connection'), 'close');
+    assert.ok(cancelled, 'the rest of the endless body was not read');
+  });
+
   test('422 lists every schema violation with its path', async () => {
     const { call, store } = build();
     const body = await problem(
