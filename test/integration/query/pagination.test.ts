@@ -8,13 +8,7 @@ import { listProducts } from '../../../src/projections/views/products/query.ts';
 import { eventually } from '../../support/env.ts';
 import { StreamBuilder } from '../../unit/projections/stream-builder.ts';
 import { QueryBed } from './support/bed.ts';
-import {
-  getJson,
-  listPagesFromMemory,
-  type QueryService,
-  startQueryService,
-  untilListsFromMemory,
-} from './support/service.ts';
+import { getJson, type QueryService, startQueryService, walkFromMemory } from './support/service.ts';
 
 const bed = new QueryBed('pages', 3);
 const { database, mongo } = bed;
@@ -96,21 +90,21 @@ test('list pages served from memory are exactly the pages MongoDB gives for the 
     async () => (await getJson<Page>(`${service.url}/products?q=special&limit=10`)).body.items.length === 6,
     { timeoutMs: 30_000, what: 'the special products listed' },
   );
-  await untilListsFromMemory(service.url);
-  const fromMemoryBefore = await listPagesFromMemory(service.url);
-  let pages = 0;
   for (const { sort, filters } of cases) {
     const query = new URLSearchParams({ limit: '4', sort });
     for (const [name, value] of Object.entries(filters)) query.set(name, String(value));
-    const served: string[][] = [];
-    let page = (await getJson<Page>(`${service.url}/products?${query}`)).body;
-    const first = page.nextCursor;
-    served.push(page.items.map((p) => `${p.id}@${(p as { version?: number }).version}`));
-    while (page.nextCursor) {
-      page = (await getJson<Page>(`${service.url}/products?${query}&cursor=${page.nextCursor}`)).body;
-      served.push(page.items.map((p) => `${p.id}@${(p as { version?: number }).version}`));
-    }
-    pages += served.length;
+    let first: string | null = null;
+    const served = await walkFromMemory(service.url, async () => {
+      const pages: string[][] = [];
+      let page = (await getJson<Page>(`${service.url}/products?${query}`)).body;
+      first = page.nextCursor;
+      pages.push(page.items.map((p) => `${p.id}@${(p as { version?: number }).version}`));
+      while (page.nextCursor) {
+        page = (await getJson<Page>(`${service.url}/products?${query}&cursor=${page.nextCursor}`)).body;
+        pages.push(page.items.map((p) => `${p.id}@${(p as { version?: number }).version}`));
+      }
+      return pages;
+    });
     assert.ok(first, `${sort} ${JSON.stringify(filters)}: more than one page`);
 
     // The same pagination read from MongoDB at the snapshot the first page's cursor carries.
@@ -125,5 +119,4 @@ test('list pages served from memory are exactly the pages MongoDB gives for the 
     } while (after);
     assert.deepEqual(served, stored, `${sort} ${JSON.stringify(filters)}`);
   }
-  assert.equal((await listPagesFromMemory(service.url)) - fromMemoryBefore, pages, 'every page came from memory');
 });

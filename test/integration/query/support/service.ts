@@ -148,3 +148,26 @@ export async function untilListsFromMemory(url: string): Promise<void> {
     { timeoutMs: 60_000, what: 'list pages served from memory' },
   );
 }
+
+const MEMORY_WALK_ATTEMPTS = 5;
+
+/**
+ * Runs `walk` (one pagination through the service, returning its pages) until one run was answered
+ * wholly from memory, and returns that run's pages. A member's memory stops answering for a while
+ * when an actor reloads or its lease lapses (on the shared CI machine, now and then mid-walk); the
+ * tests that compare memory's pages with MongoDB's need a walk that memory answered throughout.
+ */
+export async function walkFromMemory(url: string, walk: () => Promise<string[][]>): Promise<string[][]> {
+  const counts: string[] = [];
+  for (let attempt = 1; attempt <= MEMORY_WALK_ATTEMPTS; attempt++) {
+    await untilListsFromMemory(url);
+    const before = await listPagesFromMemory(url);
+    const pages = await walk();
+    const fromMemory = (await listPagesFromMemory(url)) - before;
+    if (fromMemory === pages.length) return pages;
+    counts.push(`${fromMemory}/${pages.length}`);
+  }
+  throw new Error(
+    `no walk came wholly from memory in ${MEMORY_WALK_ATTEMPTS} attempts (pages from memory: ${counts.join(', ')})`,
+  );
+}
