@@ -92,6 +92,16 @@ export function createProjectionMetrics(registry: Registry) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
+    eventAge: new Histogram({
+      name: 'projection_event_age_seconds',
+      help:
+        "Live projection: time from an event's occurredAt until the outbox relay sent it to Kafka (stage=published, " +
+        "the record's timestamp), until its batch reached its partition actor (stage=fetched) and until its views " +
+        'were written and readable (stage=written)',
+      labelNames: ['stage'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
   };
 }
 

@@ -173,7 +173,8 @@ export class PartitionActor {
         // A rebalance under way: the batch finishes, then kafkajs rejoins.
       });
     }, KEEP_ALIVE_MS);
-    return this.exclusive(() => this.process(payload)).finally(() => clearInterval(keepAlive));
+    const fetchedAt = Date.now();
+    return this.exclusive(() => this.process(payload, fetchedAt)).finally(() => clearInterval(keepAlive));
   }
 
   async stop(): Promise<void> {
@@ -244,7 +245,7 @@ export class PartitionActor {
     return run;
   }
 
-  private async process(payload: EachBatchPayload): Promise<void> {
+  private async process(payload: EachBatchPayload, fetchedAt: number): Promise<void> {
     const { batch } = payload;
     if (this.status === 'stopped' || this.status === 'paused') return;
     this.highWatermark = Number(batch.highWatermark);
@@ -260,6 +261,7 @@ export class PartitionActor {
       const records = messages.map((message) => this.decode(message));
       const lastOffset = await this.applyChunk(records, payload);
       if (lastOffset === null) return;
+      this.observeAge(records, fetchedAt);
       if (this.bisectUntil !== null && lastOffset >= this.bisectUntil) {
         this.log.info({ offset: lastOffset }, 'past the refused chunk; chunks are whole again');
         this.bisectUntil = null;
@@ -270,6 +272,20 @@ export class PartitionActor {
       this.deps.metrics.lag.set(this.labels, Math.max(0, this.highWatermark - this.appliedOffset));
       this.commitApplied(false);
       await payload.heartbeat();
+    }
+  }
+
+  /** How old the chunk's events were when sent to Kafka, fetched and written; a rebuild's events are history. */
+  private observeAge(records: DecodedRecord[], fetchedAt: number): void {
+    if (this.options.runtime !== 'live') return;
+    const { eventAge } = this.deps.metrics;
+    const writtenAt = Date.now();
+    for (const record of records) {
+      if (record.kind !== 'event') continue;
+      const occurredAt = Date.parse(record.envelope.occurredAt);
+      eventAge.observe({ stage: 'published' }, Math.max(0, Number(record.message.timestamp) - occurredAt) / 1000);
+      eventAge.observe({ stage: 'fetched' }, Math.max(0, fetchedAt - occurredAt) / 1000);
+      eventAge.observe({ stage: 'written' }, Math.max(0, writtenAt - occurredAt) / 1000);
     }
   }
 

@@ -262,6 +262,14 @@ test('health, metrics, OpenAPI document and docs page', async () => {
   const metrics = await (await fetch(`${service.url}/metrics`)).text();
   assert.match(metrics, /projection_events_total\{[^}]*outcome="applied"[^}]*\} \d+/);
   assert.match(metrics, /projection_partition_lag\{/);
+  // Each event is written after its batch was fetched, so its age written is at least its age fetched.
+  const ageSum = (stage: string) =>
+    Number(metrics.match(new RegExp(`projection_event_age_seconds_sum\\{[^}]*stage="${stage}"[^}]*\\} (\\S+)`))?.[1]);
+  const ageCount = (stage: string) =>
+    Number(metrics.match(new RegExp(`projection_event_age_seconds_count\\{[^}]*stage="${stage}"[^}]*\\} (\\d+)`))?.[1]);
+  assert.ok(ageCount('written') > 0, 'events written were timed');
+  assert.equal(ageCount('fetched'), ageCount('written'));
+  assert.ok(ageSum('written') >= ageSum('fetched'), `written ${ageSum('written')} s, fetched ${ageSum('fetched')} s`);
   assert.match(metrics, /http_requests_total\{/);
   const openapi = await getJson<{ paths: Record<string, unknown> }>(`${service.url}/openapi.json`);
   assert.ok(openapi.body.paths['/products/{id}']);
