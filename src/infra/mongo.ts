@@ -2,6 +2,7 @@ import {
   type Db,
   MongoBulkWriteError,
   MongoClient,
+  MongoClientClosedError,
   MongoNetworkError,
   MongoNotConnectedError,
   MongoServerError,
@@ -51,7 +52,9 @@ export function isMongoUnavailable(error: unknown): boolean {
     error instanceof MongoNetworkError ||
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNotConnectedError ||
-    error instanceof MongoTopologyClosedError
+    error instanceof MongoTopologyClosedError ||
+    // A shutdown closes the client under operations still waiting on a slow server.
+    error instanceof MongoClientClosedError
   );
 }
 

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MongoNetworkError, MongoServerError } from 'mongodb';
+import { MongoClientClosedError, MongoNetworkError, MongoServerError } from 'mongodb';
 import { unavailability } from '../../../src/http/query/unavailability.ts';
 import { BulkheadFull } from '../../../src/infra/bulkhead.ts';
 
-test('a full bulkhead, a query past its maxTimeMS and an unreachable database are 503s with Retry-After', () => {
+test('a full bulkhead, a query past its maxTimeMS, an unreachable database and a closed client are 503s with Retry-After', () => {
   const cases: [Error, RegExp, string][] = [
     [new BulkheadFull('list queries'), /too many list queries in progress/, '1'],
     [new MongoServerError({ code: 50, errmsg: 'operation exceeded time limit' }), /time limit/, '5'],
     [new MongoNetworkError('connection refused'), /does not answer/, '5'],
+    // What a request still waiting on MongoDB gets when a shutdown closes the client under it.
+    [new MongoClientClosedError(), /does not answer/, '5'],
   ];
   for (const [error, detail, retryAfter] of cases) {
     const problem = unavailability(error);
