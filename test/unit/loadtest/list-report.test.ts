@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type ListScalingResult, listTargets } from '../../../bench/list-report.ts';
+import type { Measurement } from '../../../bench/report.ts';
+
+const measured = (throughput: number, p99 = 50): Measurement => ({
+  target: 'ours',
+  requests: throughput * 10,
+  seconds: 10,
+  throughput,
+  latencyMs: { p50: p99 / 2, p90: p99, p99, max: p99 },
+  errors: 0,
+  outcomes: {},
+});
+
+const size = (products: number, page: number, trivial?: number) => ({
+  products,
+  seededSeconds: 0,
+  getById: measured(4000),
+  ...(trivial === undefined ? {} : { trivial: measured(trivial) }),
+  lists: [{ label: 'name', query: 'sort=name', measurement: measured(page) }],
+});
+
+const growthTargets = (result: ListScalingResult) =>
+  listTargets(result).filter((t) => /its time at|trivial/.test(t.name));
+
+test('a page that took 2.5x its time while the trivial endpoint took 1.5x its own is 1.67x once corrected', () => {
+  const [raw, corrected] = growthTargets({
+    sizes: [size(10_000, 2500, 15_000), size(100_000, 1000, 10_000)],
+    notes: [],
+  });
+  assert.equal(raw?.passed, false);
+  assert.match(raw?.detail ?? '', /worst 2\.50x/);
+  assert.equal(corrected?.passed, true);
+  assert.match(corrected?.detail ?? '', /worst 1\.67x \(the trivial endpoint took 1\.50x/);
+});
+
+test('a machine that got faster does not hide a page that got slower', () => {
+  const [raw, corrected] = growthTargets({
+    sizes: [size(10_000, 2000, 10_000), size(100_000, 1000, 12_000)],
+    notes: [],
+  });
+  assert.equal(raw?.passed, true);
+  assert.equal(corrected?.passed, false);
+  assert.match(corrected?.detail ?? '', /worst 2\.40x/);
+});
+
+test('without the trivial endpoint at both sizes there is no corrected figure', () => {
+  const targets = growthTargets({ sizes: [size(10_000, 2000, 10_000), size(100_000, 1000)], notes: [] });
+  assert.equal(targets.length, 1);
+});
