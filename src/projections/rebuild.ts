@@ -25,6 +25,7 @@ import {
   type RebuildPhase,
   type RebuildProgress,
 } from './rebuild-progress.ts';
+import type { ProjectionRuntime } from './runtime.ts';
 import { createViewCollections, ensureViewCollections, type PartitionSnapshot } from './view-store.ts';
 import { toShardDoc } from './views/catalog-stats/shard-doc.ts';
 import type { PriceHistoryDoc } from './views/price-history/view.ts';
@@ -131,8 +132,9 @@ export interface RebuildHandle {
  *    below that id has ended) and folds each product in memory with the projection's own functions
  *    (`CatalogFold`); inserts each document once, in bulk: price history entries while reading,
  *    products once read. The stats shards count every product, as of the recorded offsets.
- * 3. Sets the new generation's consumer group to the recorded offsets and catches up from the topic
- *    (twice: to the end as of the start of the catch-up, then as of then). Whatever was published
+ * 3. Sets the new generation's consumer group to the recorded offsets and, when anything was published
+ *    since, catches up from the topic (twice: to the end as of the start of the catch-up, then as of
+ *    then). Whatever was published
  *    from those offsets on arrives, and the version guard drops what the read already applied. Events
  *    the topic no longer has (retention, a recreated topic) are in the views all the same.
  * 4. Switches the pointer; every process's live projection follows into the new generation's group
@@ -292,20 +294,11 @@ async function catchUp(
   stallTimeoutMs: number,
 ): Promise<void> {
   const { handover, seeds } = start;
-  let fatal: Error | undefined;
-  const runtime = await runtimeFor(
-    generation,
-    'rebuild',
-    settings,
-    { ...deps, hub: new ProgressHub() },
-    (error) => {
-      fatal = error;
-    },
-    seeds,
-  );
   const committed = new Map(handover);
+  let runtime: ProjectionRuntime | undefined;
   const report = (targets: ReadonlyMap<number, number>) => {
-    for (const p of runtime.progress()) if (p.committedOffset !== null) committed.set(p.partition, p.committedOffset);
+    for (const p of runtime?.progress() ?? [])
+      if (p.committedOffset !== null) committed.set(p.partition, p.committedOffset);
     const partitions = [...targets].map(([partition, target]) => ({
       partition,
       handover: handover.get(partition) ?? 0,
@@ -318,13 +311,29 @@ async function catchUp(
     });
     return partitions;
   };
+  let targets = await endOffsets(deps.admin, settings.topic);
+  report(targets);
+  // Nothing published since the handover (a quiet catalog): joining a new consumer group (Kafka's
+  // initial rebalance delay, 3 s by default) and leaving it again would only delay the switch.
+  if (publishedSince(handover, targets) === 0) return;
+  let fatal: Error | undefined;
+  runtime = await runtimeFor(
+    generation,
+    'rebuild',
+    settings,
+    { ...deps, hub: new ProgressHub() },
+    (error) => {
+      fatal = error;
+    },
+    seeds,
+  );
   await runtime.start();
   let moved = { at: Date.now(), consumed: -1 };
   try {
     // To the end as of the start, then to the end as of then: what remains after that is little,
     // and the live processes continue from the committed offsets once they follow the pointer.
     for (let round = 0; round < 2; round++) {
-      const targets = await endOffsets(deps.admin, settings.topic);
+      if (round > 0) targets = await endOffsets(deps.admin, settings.topic);
       for (;;) {
         if (fatal) throw fatal;
         const partitions = report(targets);
@@ -340,6 +349,13 @@ async function catchUp(
   } finally {
     await runtime.stop();
   }
+}
+
+/** Records the topic received after the handover offsets, by its end offsets now. */
+export function publishedSince(handover: ReadonlyMap<number, number>, ends: ReadonlyMap<number, number>): number {
+  let published = 0;
+  for (const [partition, end] of ends) published += Math.max(0, end - (handover.get(partition) ?? 0));
+  return published;
 }
 
 const skippedOf = (fold: CatalogFold): number =>
