@@ -8,6 +8,7 @@ import { type Check, END_OFFSET_FIELDS, exhaustionCheck, noOversellCheck, sumFie
 import { type ConsoleStreamsResult, describeConsoleStreams, openStreams, type StreamsRun } from './console-streams.ts';
 import { CpuRun, CpuSampler, describeCpu } from './cpu.ts';
 import { cpuGroups, type Databases, stackPids, type WatchedPids } from './cpu-groups.ts';
+import { describeEventAge, eventAgeBetween, readEventAge } from './event-age.ts';
 import { closedLoop, HttpClient, log, pacedLoop, vuLoop } from './generator.ts';
 import type { ListScalingResult } from './list-report.ts';
 import { type ListScalingStep, runListScaling } from './list-scaling.ts';
@@ -584,6 +585,7 @@ class Bench {
     const ctx: OpContext = { payloads: this.file.payloads, population: this.pools.ours, spread: step.spread };
     const label = `${step.title} / ${TARGET_LABELS.ours}`;
     log(`${label}: ${rate} writes/s for ${step.durationMs / 1000} s ${paceNote}`);
+    const ageBefore = await readEventAge(this.urls.ours.query as string);
     let paced: { started: number; skipped: number };
     try {
       paced = await pacedLoop({
@@ -636,7 +638,11 @@ class Bench {
         `${paced.skipped} iterations skipped with ${step.vus} in flight; write p50 ${w?.p50.toFixed(1) ?? '-'} ms, ` +
         `p99 ${w?.p99.toFixed(1) ?? '-'} ms; lag is timed from the write's 2xx to the minVersion read's 200`,
     );
+    const ageAfter = await readEventAge(this.urls.ours.query as string);
+    const ages = ageBefore && ageAfter ? describeEventAge(eventAgeBetween(ageBefore, ageAfter)) : undefined;
+    if (ages) row.notes.push(ages);
     log(`${label}: lag ${describeMeasurement(m)}; ${paced.skipped} skipped`);
+    if (ages) log(`  ${ages}`);
     this.rows.push(row);
   }
 
