@@ -211,6 +211,9 @@ export async function pacedLoop(options: PacedLoopOptions): Promise<{ started: n
   const running = new Set<Promise<void>>();
   let started = 0;
   let skipped = 0;
+  // An iteration that throws (a bug, not an answer) ends the run with its error: left unhandled
+  // until the end, it killed the bench and left the baselines it started running.
+  let failure: { error: unknown } | undefined;
   const progress = startProgress(
     options.label,
     options.recorder,
@@ -218,7 +221,7 @@ export async function pacedLoop(options: PacedLoopOptions): Promise<{ started: n
     `${options.durationMs / 1000}s`,
   );
   try {
-    while (started + skipped < total) {
+    while (started + skipped < total && !failure) {
       const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * options.ratePerSecond) + 1);
       while (started + skipped < due) {
         if (running.size >= options.maxInFlight) {
@@ -226,13 +229,19 @@ export async function pacedLoop(options: PacedLoopOptions): Promise<{ started: n
           continue;
         }
         started++;
-        const task = options.iteration().finally(() => running.delete(task));
+        const task = options
+          .iteration()
+          .catch((error: unknown) => {
+            failure ??= { error };
+          })
+          .finally(() => running.delete(task));
         running.add(task);
       }
       const nextAt = start + ((started + skipped) / options.ratePerSecond) * 1000;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, nextAt - performance.now())));
     }
     await Promise.all(running);
+    if (failure) throw failure.error;
   } finally {
     clearInterval(progress);
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { END_OFFSET_FIELDS, exhaustionCheck, LAG_FIELDS, noOversellCheck, sumFields } from '../../../bench/checks.ts';
+import { pacedLoop } from '../../../bench/generator.ts';
 import { loadScenarioFile } from '../../../bench/scenarios.ts';
 import { Recorder, summarizeLatencies } from '../../../bench/stats.ts';
 import {
@@ -171,5 +172,43 @@ describe('sumFields', () => {
     assert.equal(sumFields([{ endOffset: '10' }, { highWatermark: 5 }], END_OFFSET_FIELDS), 15);
     assert.equal(sumFields({ partitions: [] }, LAG_FIELDS), undefined);
     assert.equal(sumFields({ lag: 'behind' }, LAG_FIELDS), undefined);
+  });
+});
+
+describe('pacedLoop', () => {
+  const options = (iteration: () => Promise<void>) => ({
+    label: 'test',
+    ratePerSecond: 200,
+    durationMs: 100,
+    maxInFlight: 4,
+    progressEveryMs: 60_000,
+    recorder: new Recorder(),
+    iteration,
+  });
+
+  test('starts the scheduled iterations', async () => {
+    let calls = 0;
+    const paced = await pacedLoop(
+      options(async () => {
+        calls++;
+      }),
+    );
+    assert.equal(paced.started + paced.skipped, 20);
+    assert.equal(calls, paced.started);
+  });
+
+  test('an iteration that throws ends the run with its error, not an unhandled rejection', async () => {
+    let calls = 0;
+    await assert.rejects(
+      pacedLoop(
+        options(async () => {
+          calls++;
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          throw new Error('no products to address');
+        }),
+      ),
+      /no products to address/,
+    );
+    assert.ok(calls < 20, `stopped scheduling after the failure (${calls} started)`);
   });
 });

@@ -139,6 +139,19 @@ describe('the bench plan', () => {
     );
   });
 
+  test('read scenarios run on their own first create the products they address, on our side only', () => {
+    for (const name of ['read-heavy', 'read-after-write']) {
+      const [first] = buildPlan(file, { mode: 'quick', baselinesOnly: false, only: [name] });
+      assert.deepEqual(first, {
+        kind: 'seed',
+        scenario: name,
+        products: file.scenarios[name]?.products?.quick,
+        targets: ['ours'],
+        connections: file.connections,
+      });
+    }
+  });
+
   test('--only keeps the named scenarios and refuses unknown names', () => {
     const plan = buildPlan(file, { mode: 'full', baselinesOnly: false, only: ['hot-product', 'rebuild'] });
     assert.deepEqual(new Set(plan.map((s) => s.scenario)), new Set(['hot-product', 'rebuild']));
