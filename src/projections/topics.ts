@@ -168,19 +168,11 @@ async function describeTopicConfigs(admin: Admin, topics: string[]): Promise<Map
 export async function ensureTopics(admin: Admin, options: TopicOptions, log: TopicLog): Promise<number> {
   const specs = topicSpecs(options);
   const existing = new Set(await admin.listTopics());
-  const missing = specs.filter((spec) => !existing.has(spec.topic));
-  if (missing.length > 0) {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((spec) => ({
-        topic: spec.topic,
-        numPartitions: spec.partitions,
-        replicationFactor: spec.replicationFactor,
-        configEntries: Object.entries(spec.config).map(([name, value]) => ({ name, value })),
-      })),
-    });
-    log.info({ topics: missing.map((spec) => spec.topic) }, 'topics created');
-  }
+  const created = await createMissing(
+    admin,
+    specs.filter((spec) => !existing.has(spec.topic)),
+  );
+  if (created.length > 0) log.info({ topics: created }, 'topics created');
   const present = specs.filter((spec) => existing.has(spec.topic));
   if (present.length > 0) await reconcile(admin, present, log);
   const { topics } = await settledMetadata(
@@ -208,6 +200,42 @@ export async function ensureTopics(admin: Admin, options: TopicOptions, log: Top
 }
 
 const METADATA_ATTEMPTS = 10;
+
+/**
+ * Creates the topics that do not exist, waiting for their leaders. kafkajs waits by reading
+ * metadata and retries only LEADER_NOT_AVAILABLE; a broker whose metadata has not caught up with a
+ * topic created a moment ago answers UNKNOWN_TOPIC_OR_PARTITION instead, which kafkajs passes on
+ * although the topic exists (it failed a CI run's set-up right after `npm test` recreated its
+ * topic). A retriable failure is retried like `settledMetadata`, creating again only what is still
+ * missing. Returns the topics created.
+ */
+async function createMissing(
+  admin: Pick<Admin, 'listTopics' | 'createTopics'>,
+  missing: TopicSpec[],
+): Promise<string[]> {
+  for (let attempt = 1; missing.length > 0; attempt++) {
+    const now = new Set(await admin.listTopics());
+    const pending = missing.filter((spec) => !now.has(spec.topic));
+    try {
+      if (pending.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: pending.map((spec) => ({
+            topic: spec.topic,
+            numPartitions: spec.partitions,
+            replicationFactor: spec.replicationFactor,
+            configEntries: Object.entries(spec.config).map(([name, value]) => ({ name, value })),
+          })),
+        });
+      }
+      break;
+    } catch (error) {
+      if (attempt >= METADATA_ATTEMPTS || !(error instanceof KafkaJSError && error.retriable)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+  return missing.map((spec) => spec.topic);
+}
 
 /**
  * The topics' metadata once every broker knows them. A topic created (or deleted and created again)
