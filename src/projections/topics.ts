@@ -168,11 +168,28 @@ async function describeTopicConfigs(admin: Admin, topics: string[]): Promise<Map
 export async function ensureTopics(admin: Admin, options: TopicOptions, log: TopicLog): Promise<number> {
   const specs = topicSpecs(options);
   const existing = new Set(await admin.listTopics());
-  const created = await createMissing(
-    admin,
-    specs.filter((spec) => !existing.has(spec.topic)),
-  );
-  if (created.length > 0) log.info({ topics: created }, 'topics created');
+  const missing = specs.filter((spec) => !existing.has(spec.topic));
+  if (missing.length > 0) {
+    // kafkajs waits for the new topics' leaders by reading metadata and retries only
+    // LEADER_NOT_AVAILABLE; a broker whose metadata lags answers UNKNOWN_TOPIC_OR_PARTITION for a
+    // topic created a moment ago (it failed a CI run's set-up right after `npm test` recreated its
+    // topic). Retried, a call creates only what is still missing.
+    await retryingRetriable(async (attempt) => {
+      const known = attempt === 1 ? existing : new Set(await admin.listTopics());
+      const pending = missing.filter((spec) => !known.has(spec.topic));
+      if (pending.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: pending.map((spec) => ({
+          topic: spec.topic,
+          numPartitions: spec.partitions,
+          replicationFactor: spec.replicationFactor,
+          configEntries: Object.entries(spec.config).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    });
+    log.info({ topics: missing.map((spec) => spec.topic) }, 'topics created');
+  }
   const present = specs.filter((spec) => existing.has(spec.topic));
   if (present.length > 0) await reconcile(admin, present, log);
   const { topics } = await settledMetadata(
@@ -199,42 +216,18 @@ export async function ensureTopics(admin: Admin, options: TopicOptions, log: Top
   return eventTopic?.partitions.length ?? options.partitions;
 }
 
-const METADATA_ATTEMPTS = 10;
+const RETRIABLE_ATTEMPTS = 10;
 
-/**
- * Creates the topics that do not exist, waiting for their leaders. kafkajs waits by reading
- * metadata and retries only LEADER_NOT_AVAILABLE; a broker whose metadata has not caught up with a
- * topic created a moment ago answers UNKNOWN_TOPIC_OR_PARTITION instead, which kafkajs passes on
- * although the topic exists (it failed a CI run's set-up right after `npm test` recreated its
- * topic). A retriable failure is retried like `settledMetadata`, creating again only what is still
- * missing. Returns the topics created.
- */
-async function createMissing(
-  admin: Pick<Admin, 'listTopics' | 'createTopics'>,
-  missing: TopicSpec[],
-): Promise<string[]> {
-  for (let attempt = 1; missing.length > 0; attempt++) {
-    const now = new Set(await admin.listTopics());
-    const pending = missing.filter((spec) => !now.has(spec.topic));
+/** Runs `operation` again, with a growing pause (about 10 s in all), while it fails with a retriable Kafka error. */
+async function retryingRetriable<T>(operation: (attempt: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      if (pending.length > 0) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: pending.map((spec) => ({
-            topic: spec.topic,
-            numPartitions: spec.partitions,
-            replicationFactor: spec.replicationFactor,
-            configEntries: Object.entries(spec.config).map(([name, value]) => ({ name, value })),
-          })),
-        });
-      }
-      break;
+      return await operation(attempt);
     } catch (error) {
-      if (attempt >= METADATA_ATTEMPTS || !(error instanceof KafkaJSError && error.retriable)) throw error;
+      if (attempt >= RETRIABLE_ATTEMPTS || !(error instanceof KafkaJSError && error.retriable)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }
   }
-  return missing.map((spec) => spec.topic);
 }
 
 /**
@@ -247,14 +240,7 @@ export async function settledMetadata(
   admin: Pick<Admin, 'fetchTopicMetadata'>,
   topics: string[],
 ): Promise<Awaited<ReturnType<Admin['fetchTopicMetadata']>>> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await admin.fetchTopicMetadata({ topics });
-    } catch (error) {
-      if (attempt >= METADATA_ATTEMPTS || !(error instanceof KafkaJSError && error.retriable)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-    }
-  }
+  return retryingRetriable(() => admin.fetchTopicMetadata({ topics }));
 }
 
 async function reconcile(admin: Admin, specs: TopicSpec[], log: TopicLog): Promise<void> {
