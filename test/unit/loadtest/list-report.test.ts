@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type ListScalingResult, listTargets } from '../../../bench/list-report.ts';
+import { bestOfRounds } from '../../../bench/list-scaling.ts';
 import type { Measurement } from '../../../bench/report.ts';
 
 const measured = (throughput: number, p99 = 50): Measurement => ({
@@ -48,4 +49,16 @@ test('a machine that got faster does not hide a page that got slower', () => {
 test('without the trivial endpoint at both sizes there is no corrected figure', () => {
   const targets = growthTargets({ sizes: [size(10_000, 2000, 10_000), size(100_000, 1000)], notes: [] });
   assert.equal(targets.length, 1);
+});
+
+test('each probe keeps its fastest round, and the rounds measure the probes in turn', async () => {
+  const throughputs: Record<string, number[]> = { list: [900, 1500], byId: [4000, 3000] };
+  const order: string[] = [];
+  const best = await bestOfRounds(2, [{ key: 'list' }, { key: 'byId' }], async (probe, round) => {
+    order.push(`${probe.key}#${round}`);
+    return measured(throughputs[probe.key]?.[round - 1] ?? 0);
+  });
+  assert.deepEqual(order, ['list#1', 'byId#1', 'list#2', 'byId#2']);
+  assert.equal(best.get('list')?.throughput, 1500);
+  assert.equal(best.get('byId')?.throughput, 4000);
 });

@@ -125,9 +125,11 @@ describe('the bench plan', () => {
     assert.throws(() => buildPlan(parseScenarioFile(extra), { mode: 'quick', baselinesOnly: false }), /soak/);
   });
 
-  test('the full plan grows the catalog from 10,000 to 100,000 products for the list pages; a quick one only when asked', () => {
-    const lists = full.find((s) => s.kind === 'list-scaling');
+  test('the full plan first grows the catalog from 10,000 to 100,000 products for the list pages, in rounds; a quick one only when asked', () => {
+    const [lists] = full;
+    assert.equal(lists?.kind, 'list-scaling', 'lists come first, before the write scenarios grow the catalog');
     assert.deepEqual(lists?.kind === 'list-scaling' ? lists.sizes : undefined, [10_000, 100_000]);
+    assert.equal(lists?.kind === 'list-scaling' ? lists.rounds : undefined, 2);
     assert.equal(
       quick.some((s) => s.kind === 'list-scaling'),
       false,
