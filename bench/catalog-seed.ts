@@ -22,11 +22,15 @@ const BATCH = 500;
 const WORDS = ['mug', 'plate', 'bowl', 'tray', 'cup', 'jug', 'vase', 'lamp', 'desk', 'chair', 'shelf', 'rug'];
 const ADJECTIVES = ['Blue', 'red', 'Large', 'small', 'Ceramic', 'oak', 'Steel', 'linen', 'Rustic', 'modern'];
 export const SEED_CURRENCIES = ['EUR', 'USD', 'GBP'] as const;
+export const SEED_DESCRIPTION = 'Seeded by the list bench.';
+export const SEED_STOCK = 100;
 
-const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
+export const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 
 /** A name from a small vocabulary, so that `q` filters match some products and not others. */
-const productName = (n: number): string => `${pick(ADJECTIVES)} ${pick(WORDS)} ${n}`;
+export const productName = (n: number): string => `${pick(ADJECTIVES)} ${pick(WORDS)} ${n}`;
+
+export const seedPrice = () => ({ amount: 100 + Math.floor(Math.random() * 99_900), currency: pick(SEED_CURRENCIES) });
 
 function createRequest(n: number, runId: string): AppendRequest {
   const id = randomUUID();
@@ -37,9 +41,9 @@ function createRequest(n: number, runId: string): AppendRequest {
       data: {
         sku,
         name: productName(n),
-        description: 'Seeded by the list bench.',
-        price: { amount: 100 + Math.floor(Math.random() * 99_900), currency: pick(SEED_CURRENCIES) },
-        initialStock: 100,
+        description: SEED_DESCRIPTION,
+        price: seedPrice(),
+        initialStock: SEED_STOCK,
       },
     },
     initialState,

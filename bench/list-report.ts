@@ -1,3 +1,4 @@
+import type { EngineCost } from './list-engine.ts';
 import type { Measurement } from './report.ts';
 
 /** The list-scaling step's figures (list-scaling.ts) and issue #14's targets, judged and rendered. */
@@ -14,8 +15,14 @@ export interface ListScalingSize {
 
 export interface ListScalingResult {
   sizes: ListScalingSize[];
+  /** The list engine's own cost per page at each size, in the bench's process (list-engine.ts). */
+  engine?: EngineCost[];
   notes: string[];
 }
+
+/** Each query's engine cost at the largest size over its cost at the smallest. */
+const engineGrowths = (engine: EngineCost[]): number[] =>
+  engine.map(({ sizes }) => (sizes.at(-1)?.micros ?? 0) / Math.max(1e-9, sizes[0]?.micros ?? 0));
 
 /** The service's own CPU time per answer (the query service for ours), read from /proc. */
 const cpuOf = (m: Measurement) => (m.cpu ? m.cpu.ownMsPerRequest.toFixed(3) : '-');
@@ -88,7 +95,38 @@ export function listTargets(result: ListScalingResult): { name: string; passed: 
       });
     }
   }
+  const engine = result.engine;
+  const [first] = engine ?? [];
+  if (engine && first && first.sizes.length > 1) {
+    const worst = Math.max(...engineGrowths(engine));
+    const [small, large] = [first.sizes[0], first.sizes.at(-1)].map((s) => fmt(s?.products ?? 0));
+    targets.push({
+      name: `the same, the list engine's own work per page (walk, views, JSON; in one process, the sizes measured in turn) at ${large} products at most ${LIST_TARGETS.growth}x its work at ${small}`,
+      passed: worst <= LIST_TARGETS.growth,
+      detail: `worst ${worst.toFixed(2)}x`,
+    });
+  }
   return targets;
+}
+
+/** The engine's cost per page by size, in microseconds, with the page's length. */
+function renderEngine(engine: EngineCost[]): string[] {
+  const [first] = engine;
+  if (!first) return [];
+  const sizes = first.sizes.map((s) => fmt(s.products));
+  const growth = first.sizes.length > 1;
+  const growths = engineGrowths(engine);
+  return [
+    '',
+    "The list engine's own work per page, in the bench's process (no HTTP): the index walk, the views and the JSON body, on generated catalogs like the seeded one, the sizes measured in turn, best of rounds.",
+    '',
+    `| query | ${sizes.map((s) => `${s}: us/page | items`).join(' | ')} |${growth ? ' large / small |' : ''}`,
+    `|---|${first.sizes.map(() => '--:|--:').join('|')}|${growth ? '--:|' : ''}`,
+    ...engine.map(
+      (cost, i) =>
+        `| list ${cost.label} | ${cost.sizes.map((s) => `${s.micros.toFixed(1)} | ${s.items}`).join(' | ')} |${growth ? ` ${(growths[i] ?? 0).toFixed(2)}x |` : ''}`,
+    ),
+  ];
 }
 
 export function renderListScaling(result: ListScalingResult): string[] {
@@ -120,6 +158,7 @@ export function renderListScaling(result: ListScalingResult): string[] {
       `| trivial endpoint | ${result.sizes.map((s) => cells(s.trivial as Measurement, s.getById)).join(' | ')} |${large ? ' - | - |' : ''}`,
     );
   }
+  if (result.engine) lines.push(...renderEngine(result.engine));
   lines.push('', 'Targets (issue #14):', '');
   for (const t of listTargets(result)) lines.push(`- ${t.passed ? 'met' : 'NOT met'}: ${t.name}: ${t.detail}`);
   if (result.notes.length > 0) lines.push('', ...result.notes.map((n) => `- ${n}`));

@@ -1,6 +1,7 @@
 import { seedCatalog } from './catalog-seed.ts';
 import type { CpuRun } from './cpu.ts';
 import { closedLoop, log } from './generator.ts';
+import { measureListEngine } from './list-engine.ts';
 import { LIST_TARGETS, type ListScalingResult, type ListScalingSize } from './list-report.ts';
 import type { Measurement, Row, TargetName } from './report.ts';
 import type { Thresholds } from './scenarios.ts';
@@ -25,6 +26,9 @@ export const LIST_SCALING_SIZES = { full: [10_000, 100_000], quick: [2_000, 10_0
  * other), and the best of rounds run in turn is what the page itself costs.
  */
 export const LIST_SCALING_ROUNDS = 2;
+
+/** Rounds of the in-process engine measurement (list-engine.ts): a few seconds in all. */
+const ENGINE_ROUNDS = 3;
 
 /** Names are "<Adjective> <word> <n>" (catalog-seed.ts): `q=mug` matches about one in twelve. */
 export const LIST_QUERIES: { label: string; query: string }[] = [
@@ -246,6 +250,11 @@ export async function runListScaling(
     }
     result.sizes.push(entry);
   }
+  log('list-scaling: the list engine alone, in this process, at each size in turn');
+  result.engine = measureListEngine(step.sizes, LIST_QUERIES, {
+    rounds: ENGINE_ROUNDS,
+    msPerMeasurement: Math.max(50, step.durationMs / 25),
+  });
   if (step.rounds > 1) {
     result.notes.push(
       `each figure is the best of ${step.rounds} rounds at its size, each round measuring every query in turn ` +

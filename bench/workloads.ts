@@ -206,7 +206,8 @@ export function classify(spec: RequestSpec, status: number, body: string, lenien
     return { key: 'ok', ok: true, expectedRejection: false };
   }
   const code = status >= 400 ? problemCode(body) : undefined;
-  const key = code ? `${status} ${code}` : `status ${status}`;
+  // Below HTTP, the client's error (reset, refused, timed out) is all there is to tell failures apart.
+  const key = code ? `${status} ${code}` : status === 0 ? `status 0 (${body.slice(0, 80)})` : `status ${status}`;
   const expectedRejection = spec.op === 'reserve' && status === 409 && code === 'insufficient-stock';
   return { key, ok: false, expectedRejection };
 }

@@ -64,6 +64,11 @@ describe('classify', () => {
     assert.equal(classify(price, 409, problem('insufficient-stock')).expectedRejection, false);
   });
 
+  test('a failure below HTTP is told apart by the client error', () => {
+    assert.equal(classify(reserve, 0, 'read ECONNRESET').key, 'status 0 (read ECONNRESET)');
+    assert.equal(classify(reserve, 0, 'timed out after 15000 ms').ok, false);
+  });
+
   test('the trivial endpoint only has to answer 2xx', () => {
     assert.equal(classify(reserve, 200, '{"ok":true}', true).ok, true);
     assert.equal(classify(reserve, 503, '', true).ok, false);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ListScalingResult, listTargets } from '../../../bench/list-report.ts';
+import { type ListScalingResult, listTargets, renderListScaling } from '../../../bench/list-report.ts';
 import { bestOfRounds } from '../../../bench/list-scaling.ts';
 import type { Measurement } from '../../../bench/report.ts';
 
@@ -61,4 +61,20 @@ test('each probe keeps its fastest round, and the rounds measure the probes in t
   assert.deepEqual(order, ['list#1', 'byId#1', 'list#2', 'byId#2']);
   assert.equal(best.get('list')?.throughput, 1500);
   assert.equal(best.get('byId')?.throughput, 4000);
+});
+
+test("the list engine's own cost per page is rendered per size, with its growth", () => {
+  const engine = [
+    {
+      label: 'name',
+      query: 'sort=name',
+      sizes: [
+        { products: 10_000, micros: 60, items: 20 },
+        { products: 100_000, micros: 90, items: 20 },
+      ],
+    },
+  ];
+  const lines = renderListScaling({ sizes: [size(10_000, 2000), size(100_000, 1800)], engine, notes: [] });
+  assert.ok(lines.includes('| list name | 60.0 | 20 | 90.0 | 20 | 1.50x |'), lines.join('\n'));
+  assert.ok(lines.some((l) => /^- met: the same, the list engine's own work .*: worst 1\.50x$/.test(l)));
 });
