@@ -25,7 +25,7 @@ export const SEED_CURRENCIES = ['EUR', 'USD', 'GBP'] as const;
 export const SEED_DESCRIPTION = 'Seeded by the list bench.';
 export const SEED_STOCK = 100;
 
-export const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
+const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 
 /** A name from a small vocabulary, so that `q` filters match some products and not others. */
 export const productName = (n: number): string => `${pick(ADJECTIVES)} ${pick(WORDS)} ${n}`;

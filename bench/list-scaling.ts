@@ -21,9 +21,9 @@ export const LIST_SCALING_SIZES = { full: [10_000, 100_000], quick: [2_000, 10_0
 
 /**
  * Rounds per size in a full run. Each round measures every query once, in turn, and each figure is
- * the round with the best throughput: a 10 s window on this shared machine can lose half its
- * throughput to a neighbour (the trivial endpoint once ran 3.7x slower in one size than in the
- * other), and the best of rounds run in turn is what the page itself costs.
+ * the round with the best throughput: one measurement window on this shared machine can lose half
+ * its throughput to a neighbour (the trivial endpoint once ran 3.7x slower in one size than in the
+ * other), and the best of rounds run in turn is nearer what the page itself costs.
  */
 export const LIST_SCALING_ROUNDS = 2;
 
