@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { listRequest, measureListEngine, seededIndex } from '../../../bench/list-engine.ts';
-import { listTargets, renderListScaling } from '../../../bench/list-report.ts';
+import { listTargets } from '../../../bench/list-report.ts';
 import { LIST_QUERIES } from '../../../bench/list-scaling.ts';
 
 const at = new Date('2026-11-30T12:00:00Z');
