@@ -139,14 +139,22 @@ export async function listPagesFromMemory(url: string): Promise<number> {
  * documents go, and the service lists from MongoDB until the actor has reloaded.
  */
 export async function untilListsFromMemory(url: string): Promise<void> {
-  await eventually(
-    async () => {
-      const before = await listPagesFromMemory(url);
-      await (await fetch(`${url}/products?limit=1`)).arrayBuffer();
-      return (await listPagesFromMemory(url)) > before;
-    },
-    { timeoutMs: 60_000, what: 'list pages served from memory' },
-  );
+  try {
+    await eventually(
+      async () => {
+        const before = await listPagesFromMemory(url);
+        await (await fetch(`${url}/products?limit=1`)).arrayBuffer();
+        return (await listPagesFromMemory(url)) > before;
+      },
+      { timeoutMs: 60_000, what: 'list pages served from memory' },
+    );
+  } catch (error) {
+    // Which partition kept memory from answering (paused, reloading, not owned) is in the status.
+    const status = await fetch(`${url}/projections`, { signal: AbortSignal.timeout(5000) })
+      .then((response) => response.text())
+      .catch((cause: unknown) => `unavailable: ${(cause as Error).message}`);
+    throw new Error(`${(error as Error).message}; the service's /projections: ${status.slice(0, 4000)}`);
+  }
 }
 
 const MEMORY_WALK_ATTEMPTS = 5;
