@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { create } from 'superstruct';
-import { DEFAULT_LIMIT, ListQuery } from '../src/http/query/params.ts';
+import { ListQuery, listShape } from '../src/http/query/params.ts';
 import type { ListRequest } from '../src/projections/views/products/list-rules.ts';
 import { type CatalogIndex, listFromMemory, newCatalogIndex } from '../src/projections/views/products/memory-list.ts';
 import { toProductView } from '../src/projections/views/products/view.ts';
@@ -49,14 +49,7 @@ export function seededIndex(size: number, snapshot: Date): CatalogIndex {
 
 /** A list query string as the handler reads it: the same schema, defaults and filters. */
 export function listRequest(query: string, snapshot: Date): ListRequest {
-  const parsed = create(Object.fromEntries(new URLSearchParams(query)), ListQuery);
-  const { status, minPrice, maxPrice, currency, q } = parsed;
-  return {
-    sort: parsed.sort ?? 'name',
-    limit: parsed.limit ?? DEFAULT_LIMIT,
-    filters: { status, minPrice, maxPrice, currency, q },
-    snapshot,
-  };
+  return { ...listShape(create(Object.fromEntries(new URLSearchParams(query)), ListQuery)), snapshot };
 }
 
 /** One page as the handler makes it: the walk, the views and the body. */

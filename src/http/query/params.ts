@@ -15,7 +15,7 @@ import {
 import { Uuid } from '../../domain/envelope.ts';
 import { CurrencyCode, MAX_AMOUNT } from '../../domain/money.ts';
 import { STORABLE_TEXT_PATTERN, storableTextOfLength } from '../../domain/text.ts';
-import { PRODUCT_SORTS } from '../../projections/views/products/list-rules.ts';
+import { PRODUCT_SORTS, type ProductFilters, type ProductSort } from '../../projections/views/products/list-rules.ts';
 import { describe } from '../openapi/json-schema.ts';
 import { ProblemError, pointer, validationProblem } from '../problem.ts';
 
@@ -126,3 +126,13 @@ export function parseProductId(c: Context): string {
 }
 
 export type ParsedList = Infer<typeof ListQuery>;
+
+/** What a parsed list query asks for, defaults applied: the list handler's and the bench's one reading. */
+export function listShape(query: ParsedList): { sort: ProductSort; limit: number; filters: ProductFilters } {
+  const { status, minPrice, maxPrice, currency, q } = query;
+  return {
+    sort: query.sort ?? 'name',
+    limit: query.limit ?? DEFAULT_LIMIT,
+    filters: { status, minPrice, maxPrice, currency, q },
+  };
+}

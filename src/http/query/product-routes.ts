@@ -2,21 +2,11 @@ import { Hono } from 'hono';
 import type { ProgressHub } from '../../projections/progress-hub.ts';
 import type { ViewReader } from '../../projections/view-reader.ts';
 import { toPriceChange } from '../../projections/views/price-history/view.ts';
-import type { ProductFilters, ProductSort } from '../../projections/views/products/list-rules.ts';
 import { type ProductDoc, toProductView } from '../../projections/views/products/view.ts';
 import { ProblemError } from '../problem.ts';
 import { cursorProblem, decodeCursor, encodeCursor, queryDigest } from './cursor.ts';
 import { etagOf, ifNoneMatchHits } from './etag.ts';
-import {
-  DEFAULT_LIMIT,
-  DEFAULT_WAIT_MS,
-  ListQuery,
-  NoQuery,
-  type ParsedList,
-  ProductQuery,
-  parseProductId,
-  parseQuery,
-} from './params.ts';
+import { DEFAULT_WAIT_MS, ListQuery, listShape, NoQuery, ProductQuery, parseProductId, parseQuery } from './params.ts';
 
 export interface ProductRoutesDeps {
   reader: ViewReader;
@@ -86,16 +76,8 @@ export function productRoutes(deps: ProductRoutesDeps): Hono {
   });
 
   app.get('/products', async (c) => {
-    const query: ParsedList = parseQuery(c, ListQuery);
-    const sort: ProductSort = query.sort ?? 'name';
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    const filters: ProductFilters = {
-      status: query.status,
-      minPrice: query.minPrice,
-      maxPrice: query.maxPrice,
-      currency: query.currency,
-      q: query.q,
-    };
+    const query = parseQuery(c, ListQuery);
+    const { sort, limit, filters } = listShape(query);
     if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice) {
       return c.json({ items: [], nextCursor: null });
     }

@@ -7,7 +7,7 @@ import { STORABLE_TEXT_PATTERN } from '../../../src/domain/text.ts';
 import { toJsonSchema } from '../../../src/http/openapi/json-schema.ts';
 import { problemHandler } from '../../../src/http/problem.ts';
 import { encodeCursor, queryDigest } from '../../../src/http/query/cursor.ts';
-import { ListQuery } from '../../../src/http/query/params.ts';
+import { ListQuery, listShape } from '../../../src/http/query/params.ts';
 import { productRoutes } from '../../../src/http/query/product-routes.ts';
 import { createLogger } from '../../../src/infra/logger.ts';
 import { ProgressHub } from '../../../src/projections/progress-hub.ts';
@@ -161,6 +161,34 @@ describe('query parameters are validated like bodies', () => {
         const schema = toJsonSchema(fields[name] as Parameters<typeof toJsonSchema>[0]);
         assert.equal(schema.pattern, STORABLE_TEXT_PATTERN, name);
       }
+    });
+  });
+});
+
+describe('a parsed list query', () => {
+  test('an empty query is the first 20 by name, with no filter', () => {
+    assert.deepEqual(listShape({}), {
+      sort: 'name',
+      limit: 20,
+      filters: { status: undefined, minPrice: undefined, maxPrice: undefined, currency: undefined, q: undefined },
+    });
+  });
+
+  test('every filter, the sort and the limit are carried over as given', () => {
+    const query = {
+      sort: 'price',
+      limit: 7,
+      status: 'active',
+      minPrice: 100,
+      maxPrice: 900,
+      currency: 'EUR',
+      q: 'lamp',
+      cursor: 'ignored',
+    } as const;
+    assert.deepEqual(listShape(query), {
+      sort: 'price',
+      limit: 7,
+      filters: { status: 'active', minPrice: 100, maxPrice: 900, currency: 'EUR', q: 'lamp' },
     });
   });
 });
