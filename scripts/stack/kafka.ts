@@ -19,6 +19,8 @@ import { ensureJavaInstalled, ensureMavenInstalled } from './system.ts';
 const libsDir = join(cacheDir, `kafka-${kafkaVersion}`, 'libs');
 const root = join(stateDir, 'kafka');
 const replication = kafkaNodes >= 3 ? 3 : 1;
+const LEADER_CHECK_SECONDS = 5;
+const eventTopic = process.env.KAFKA_TOPIC ?? 'product-events';
 const minIsr = minInsyncReplicasFor(replication);
 
 const brokerPort = (node: number) => ports.kafka + node - 1;
@@ -65,6 +67,12 @@ auto.create.topics.enable=false
 group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
+# A restarted cluster's partitions are all led by the first broker to come back, and its group
+# coordinators too, until the preferred leaders are elected again: every 300 s by default, which
+# moved the coordinators under the running services (a consumer-group rebalance, every partition's
+# view reloaded) five minutes into a test or bench run. Checked every few seconds, it happens
+# before the services start (see \`waitForPreferredLeaders\`) and soon after a broker rejoins.
+leader.imbalance.check.interval.seconds=${LEADER_CHECK_SECONDS}
 # The default for topics that set none; the event topics keep their events forever (their own
 # retention.ms=-1 and retention.bytes=-1, from src/projections/topics.ts).
 log.retention.hours=168
@@ -199,6 +207,57 @@ export function kafkaNode(node: number): Component {
   };
 }
 
+export interface PartitionLeadership {
+  partitionId: number;
+  leader: number;
+  replicas: number[];
+}
+
+/**
+ * The partitions not led by their preferred replica (the first of their replicas), as
+ * `topic/partition`. Kafka elects the preferred one again on its own; until it has, one broker
+ * carries more than its share.
+ */
+export function offPreferredLeader(topics: { name: string; partitions: PartitionLeadership[] }[]): string[] {
+  return topics.flatMap((topic) =>
+    topic.partitions.filter((p) => p.leader !== p.replicas[0]).map((p) => `${topic.name}/${p.partitionId}`),
+  );
+}
+
+/**
+ * Waits until every partition of the event topic and of the group offsets (where the coordinators
+ * live) is led by its preferred replica, so the services start on a balanced cluster and no group
+ * coordinator moves under them later. Not fatal: an unbalanced cluster works, only slower.
+ */
+export async function waitForPreferredLeaders(): Promise<void> {
+  const topics = [eventTopic, '__consumer_offsets'];
+  const client = new Kafka({
+    clientId: 'stack-leaders',
+    brokers: urls.brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await client.connect();
+  try {
+    const existing = new Set(await client.listTopics());
+    const wanted = topics.filter((topic) => existing.has(topic));
+    let off: string[] = [];
+    const balanced = async () => {
+      off = offPreferredLeader((await client.fetchTopicMetadata({ topics: wanted })).topics);
+      return off.length === 0;
+    };
+    if (await balanced()) return;
+    say(
+      'kafka',
+      `${off.length} partition(s) wait for their preferred leader (elected every ${LEADER_CHECK_SECONDS} s)`,
+    );
+    if (!(await waitFor(balanced, { timeoutMs: 6 * LEADER_CHECK_SECONDS * 1000, intervalMs: 1000 }))) {
+      say('kafka', `still not on their preferred leader, going on: ${off.join(', ')}`);
+    }
+  } finally {
+    await client.disconnect();
+  }
+}
+
 export const kafkaNodesList = Array.from({ length: kafkaNodes }, (_, i) => kafkaNode(i + 1));
 
 export async function waitForKafka(): Promise<void> {
@@ -225,7 +284,7 @@ export async function ensureTopics(partitions: number): Promise<void> {
     await ensureEventTopics(
       client,
       {
-        topic: process.env.KAFKA_TOPIC ?? 'product-events',
+        topic: eventTopic,
         deadLetterTopic: process.env.KAFKA_DEAD_LETTER_TOPIC ?? 'product-events.dlq',
         partitions,
         replicationFactor: replication,
