@@ -177,7 +177,11 @@ export class PartitionActor {
     return this.exclusive(() => this.process(payload, fetchedAt)).finally(() => clearInterval(keepAlive));
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the actor once its chunk in progress is written. With `leaveIndex`, its documents stay in
+   * the list index: the caller empties the whole index at once when every actor has stopped.
+   */
+  async stop({ leaveIndex = false } = {}): Promise<void> {
     this.status = 'stopped';
     clearInterval(this.idleTimer);
     clearTimeout(this.retryTimer);
@@ -185,7 +189,8 @@ export class PartitionActor {
     // A commit still in flight must land before a successor starts, or it could move the group's
     // offset back behind the successor's.
     await this.commitInFlight;
-    this.dropState();
+    if (leaveIndex) this.state = undefined;
+    else this.dropState();
     // A partition paused by this actor would stay paused if it came back to this consumer later.
     this.resume?.();
     this.resume = undefined;

@@ -14,6 +14,7 @@ import {
 import {
   type CatalogIndex,
   canListAt,
+  clearCatalogIndex,
   listFromMemory,
   newCatalogIndex,
 } from '../../../src/projections/views/products/memory-list.ts';
@@ -226,4 +227,24 @@ test('memory answers only snapshots between the load of every partition and its 
   assert.equal(canListAt([catalog], new Date(99)), false, 'older versions may be only in MongoDB');
   assert.equal(canListAt([catalog], new Date(201)), false, 'writes after 200 may still be in flight');
   assert.equal(canListAt([catalog, { ...catalog, loadedAt: 160 }], new Date(150)), false);
+});
+
+test('a cleared index lists nothing, current or superseded, and takes documents again afterwards', () => {
+  const histories = Array.from({ length: 50 }, (_, i) => [
+    { at: 1, name: `Mug ${i}`, amount: 5, currency: 'EUR', status: 'active' as const },
+    { at: 1, name: `Mug ${i}`, amount: 6, currency: i % 2 ? 'EUR' : 'USD', status: 'active' as const },
+  ]);
+  const { index, all } = build(histories);
+  const page = (t: number) =>
+    listFromMemory(index, { filters: {}, sort: 'name', limit: 100, snapshot: new Date(T0 + t) }).items.length;
+  assert.equal(page(1), 50, 'before: the superseded versions at the first instant');
+  assert.equal(page(10), 50, 'before: the current documents');
+
+  clearCatalogIndex(index);
+  assert.equal(index.current.size + index.superseded.size, 0);
+  assert.equal(page(1), 0);
+  assert.equal(page(10), 0);
+
+  index.current.add((all[0] as ListedProduct[]).at(-1) as ProductDoc);
+  assert.equal(page(10), 1);
 });

@@ -92,6 +92,12 @@ export class ListIndex<D extends ListedProduct> {
     }
   }
 
+  /** Empties the index at once: deleting 140,000 documents one by one took more than a second. */
+  clear(): void {
+    this.groups.clear();
+    this.count = 0;
+  }
+
   delete(doc: D): void {
     const key = groupKey(doc.status, doc.price.currency);
     const trees = this.groups.get(key)?.trees;

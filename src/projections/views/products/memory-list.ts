@@ -29,6 +29,12 @@ export const newCatalogIndex = (): CatalogIndex => ({
   superseded: new ListIndex<ProductVersionDoc>((version) => version.validTo.getTime()),
 });
 
+/** Empties both parts of the index (see `ProjectionRuntime.replaceActors`). */
+export function clearCatalogIndex(index: CatalogIndex): void {
+  index.current.clear();
+  index.superseded.clear();
+}
+
 /** What one partition actor vouches for in the index. */
 export interface PartitionCatalog {
   /** Everything valid from this instant or earlier is written: a list snapshot may be taken at it. */
