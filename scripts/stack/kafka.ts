@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -17,9 +17,9 @@ import { ensureJavaInstalled, ensureMavenInstalled } from './system.ts';
  */
 
 const libsDir = join(cacheDir, `kafka-${kafkaVersion}`, 'libs');
+const pomFile = join(repoRoot, 'scripts/stack/kafka/pom.xml');
 const root = join(stateDir, 'kafka');
 const replication = kafkaNodes >= 3 ? 3 : 1;
-const LEADER_CHECK_SECONDS = 5;
 const eventTopic = process.env.KAFKA_TOPIC ?? 'product-events';
 const minIsr = minInsyncReplicasFor(replication);
 
@@ -67,12 +67,6 @@ auto.create.topics.enable=false
 group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
-# A restarted cluster's partitions are all led by the first broker to come back, and its group
-# coordinators too, until the preferred leaders are elected again: every 300 s by default, which
-# moved the coordinators under the running services (a consumer-group rebalance, every partition's
-# view reloaded) five minutes into a test or bench run. Checked every few seconds, it happens
-# before the services start (see \`waitForPreferredLeaders\`) and soon after a broker rejoins.
-leader.imbalance.check.interval.seconds=${LEADER_CHECK_SECONDS}
 # The default for topics that set none; the event topics keep their events forever (their own
 # retention.ms=-1 and retention.bytes=-1, from src/projections/topics.ts).
 log.retention.hours=168
@@ -110,8 +104,10 @@ let installed = false;
 async function installKafka(): Promise<void> {
   if (installed) return;
   ensureJavaInstalled();
+  // The classpath is fetched again when the version or the pom changes (a jar added to it).
   const marker = join(libsDir, '.complete');
-  if (!existsSync(marker)) {
+  const wanted = `${kafkaVersion} ${createHash('sha256').update(readFileSync(pomFile)).digest('hex')}`;
+  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== wanted) {
     ensureMavenInstalled();
     say('kafka', `fetching kafka_2.13 ${kafkaVersion} and its classpath from Maven Central`);
     rmSync(libsDir, { recursive: true, force: true });
@@ -119,13 +115,13 @@ async function installKafka(): Promise<void> {
     run('kafka', 'mvn', [
       '-B',
       '-f',
-      join(repoRoot, 'scripts/stack/kafka/pom.xml'),
+      pomFile,
       `-Dkafka.version=${kafkaVersion}`,
       'dependency:copy-dependencies',
       '-DincludeScope=runtime',
       `-DoutputDirectory=${libsDir}`,
     ]);
-    writeFileSync(marker, new Date().toISOString());
+    writeFileSync(marker, wanted);
   }
   installed = true;
 }
@@ -225,12 +221,14 @@ export function offPreferredLeader(topics: { name: string; partitions: Partition
 }
 
 /**
- * Waits until every partition of the event topic and of the group offsets (where the coordinators
- * live) is led by its preferred replica, so the services start on a balanced cluster and no group
- * coordinator moves under them later. Not fatal: an unbalanced cluster works, only slower.
+ * Brings every partition of the event topic and of the group offsets (where the group coordinators
+ * live) back to its preferred leader before the services start. A restarted cluster's partitions are
+ * all led by the first broker to come back, until Kafka's own check elects the preferred ones again
+ * (every 300 s), which then moved the coordinators under the running services: a consumer-group
+ * rebalance, every partition's view reloaded, five minutes into a test, CI or bench run. Kafka's
+ * LeaderElectionCommand asks for the election at once. Not fatal: an unbalanced cluster works.
  */
-export async function waitForPreferredLeaders(): Promise<void> {
-  const topics = [eventTopic, '__consumer_offsets'];
+export async function balanceLeaders(): Promise<void> {
   const client = new Kafka({
     clientId: 'stack-leaders',
     brokers: urls.brokers.split(','),
@@ -239,19 +237,36 @@ export async function waitForPreferredLeaders(): Promise<void> {
   await client.connect();
   try {
     const existing = new Set(await client.listTopics());
-    const wanted = topics.filter((topic) => existing.has(topic));
-    let off: string[] = [];
-    const balanced = async () => {
-      off = offPreferredLeader((await client.fetchTopicMetadata({ topics: wanted })).topics);
-      return off.length === 0;
-    };
-    if (await balanced()) return;
-    say(
-      'kafka',
-      `${off.length} partition(s) wait for their preferred leader (elected every ${LEADER_CHECK_SECONDS} s)`,
-    );
-    if (!(await waitFor(balanced, { timeoutMs: 6 * LEADER_CHECK_SECONDS * 1000, intervalMs: 1000 }))) {
-      say('kafka', `still not on their preferred leader, going on: ${off.join(', ')}`);
+    const topics = [eventTopic, '__consumer_offsets'].filter((topic) => existing.has(topic));
+    const unbalanced = async () => offPreferredLeader((await client.fetchTopicMetadata({ topics })).topics);
+    const off = await unbalanced();
+    if (off.length === 0) return;
+    say('kafka', `electing the preferred leaders of ${off.length} partition(s) led by another broker`);
+    try {
+      run(
+        'kafka',
+        'java',
+        [
+          '-Xmx128m',
+          '-cp',
+          `${libsDir}/*`,
+          'org.apache.kafka.tools.LeaderElectionCommand',
+          '--bootstrap-server',
+          urls.brokers,
+          '--election-type',
+          'PREFERRED',
+          '--all-topic-partitions',
+        ],
+        { quiet: true },
+      );
+    } catch (error) {
+      say('kafka', `the election failed, going on with the leaders as they are: ${(error as Error).message}`);
+      return;
+    }
+    let left = off;
+    const balanced = async () => (left = await unbalanced()).length === 0;
+    if (!(await waitFor(balanced, { timeoutMs: 30_000, intervalMs: 500 }))) {
+      say('kafka', `still led by another broker, going on: ${left.join(', ')}`);
     }
   } finally {
     await client.disconnect();

@@ -1,6 +1,6 @@
 import type { Component } from './component.ts';
 import { ferretdbComponent } from './ferretdb.ts';
-import { ensureTopics, kafkaNodesList, waitForKafka, waitForPreferredLeaders } from './kafka.ts';
+import { balanceLeaders, ensureTopics, kafkaNodesList, waitForKafka } from './kafka.ts';
 import { postgresComponent } from './postgres.ts';
 import { residentMiB } from './processes.ts';
 import { say } from './progress.ts';
@@ -27,7 +27,7 @@ export async function up({ services = true } = {}): Promise<Component[]> {
   await ferretdbComponent.start();
   await waitForKafka();
   await ensureTopics(partitions);
-  await waitForPreferredLeaders();
+  await balanceLeaders();
   if (services) for (const service of serviceComponents) await service.start();
   say('stack', `ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return started;
