@@ -264,7 +264,10 @@ export async function balanceLeaders(): Promise<void> {
       return;
     }
     let left = off;
-    const balanced = async () => (left = await unbalanced()).length === 0;
+    const balanced = async () => {
+      left = await unbalanced();
+      return left.length === 0;
+    };
     if (!(await waitFor(balanced, { timeoutMs: 30_000, intervalMs: 500 }))) {
       say('kafka', `still led by another broker, going on: ${left.join(', ')}`);
     }
