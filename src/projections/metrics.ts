@@ -61,6 +61,14 @@ export function createProjectionMetrics(registry: Registry) {
       labelNames: ['runtime'],
       registers,
     }),
+    stateLoads: new Counter({
+      name: 'projection_state_loads_total',
+      help:
+        "Partition actors' states: read from MongoDB (outcome=loaded) or kept across a rebalance that gave the " +
+        'partition back to this member, nobody having written it meanwhile (outcome=kept)',
+      labelNames: ['runtime', 'outcome'],
+      registers,
+    }),
     lag: new Gauge({
       name: 'projection_partition_lag',
       help: 'Records between the last applied offset and the partition end, as of the last batch',

@@ -10,7 +10,7 @@ import type { ProgressHub } from './progress-hub.ts';
 import { type DecodedRecord, decodeRecord } from './record.ts';
 import { SupersededVersions } from './superseded-versions.ts';
 import { FencedWrite, type ViewStore } from './view-store.ts';
-import { emptyShard, type StatsShard } from './views/catalog-stats/view.ts';
+import { emptyShard, type StatsShard, unchangedSince } from './views/catalog-stats/view.ts';
 import type { CatalogIndex, PartitionCatalog } from './views/products/memory-list.ts';
 import { pruneBucketOf } from './views/products/versions.ts';
 import type { ProductDoc } from './views/products/view.ts';
@@ -104,6 +104,10 @@ export interface ActorProgress {
  */
 export class PartitionActor {
   private state: LoadedState | undefined;
+  /** The state held before a rebalance gave the partition back, until `reclaim` vouches for it. */
+  private retained: LoadedState | undefined;
+  /** Between a crash of the consumer and the next assignment (see `suspend`). */
+  private suspended = false;
   private mailbox: Promise<void>;
   private status: ActorStatus = 'starting';
   private resume: (() => void) | undefined;
@@ -178,6 +182,38 @@ export class PartitionActor {
   }
 
   /**
+   * The partition is assigned to this member again after a rebalance. A running actor keeps its
+   * state, unserved, until its next load finds the partition's shard as it wrote it last (see
+   * `reclaim`): reloading 140,000 products from FerretDB took a minute, and a broker's death can
+   * cost two rebalances. False when there is nothing to keep; the caller replaces the actor.
+   */
+  keepAcrossRebalance(): boolean {
+    this.suspended = false;
+    if (this.retained && this.status === 'starting') return true;
+    return this.retain();
+  }
+
+  /**
+   * The consumer crashed and left the group; kafkajs restarts it. Until the next assignment says
+   * whether the partition is still this member's, the actor writes nothing (another member may own
+   * it meanwhile) and serves nothing, but keeps its state for `keepAcrossRebalance`.
+   */
+  suspend(): void {
+    this.suspended = true;
+    this.retain();
+  }
+
+  private retain(): boolean {
+    if (this.status !== 'running' || !this.state) return false;
+    this.retained = this.state;
+    this.state = undefined;
+    this.status = 'starting';
+    // The member's generation changed: commits wait for a batch of the new one.
+    this.commitTo = undefined;
+    return true;
+  }
+
+  /**
    * Stops the actor once its chunk in progress is written. With `leaveIndex`, its documents stay in
    * the list index: the caller empties the whole index at once when every actor has stopped.
    */
@@ -189,8 +225,12 @@ export class PartitionActor {
     // A commit still in flight must land before a successor starts, or it could move the group's
     // offset back behind the successor's.
     await this.commitInFlight;
-    if (leaveIndex) this.state = undefined;
-    else this.dropState();
+    if (leaveIndex) {
+      this.state = undefined;
+      this.retained = undefined;
+    } else {
+      this.dropState();
+    }
     // A partition paused by this actor would stay paused if it came back to this consumer later.
     this.resume?.();
     this.resume = undefined;
@@ -239,9 +279,12 @@ export class PartitionActor {
 
   /** Lets the state go, and with it its documents and versions in the list index. */
   private dropState(): void {
-    this.state?.cache.release();
-    this.state?.versions.release();
+    for (const state of [this.state, this.retained]) {
+      state?.cache.release();
+      state?.versions.release();
+    }
     this.state = undefined;
+    this.retained = undefined;
   }
 
   private exclusive(task: () => Promise<void>): Promise<void> {
@@ -407,6 +450,9 @@ export class PartitionActor {
   }
 
   private async load(): Promise<LoadedState> {
+    if (this.suspended) throw new Error('the consumer is waiting for its next assignment');
+    const kept = await this.reclaim();
+    if (kept) return kept;
     const snapshot = await this.deps.store.loadPartition(this.partition, this.options.cacheSize);
     const cache = new ProductCache(this.options.cacheSize, snapshot.complete, this.deps.index.current);
     for (const doc of snapshot.products) cache.set(doc);
@@ -437,8 +483,37 @@ export class PartitionActor {
     };
     this.state = state;
     this.status = 'running';
+    this.deps.metrics.stateLoads.inc({ runtime: this.options.runtime, outcome: 'loaded' });
     this.reportParked(parked);
     return state;
+  }
+
+  /**
+   * The state kept across a rebalance (see `keepAcrossRebalance`), if the partition's shard is still
+   * the one this actor wrote last: nobody else wrote the partition meanwhile, so its documents are
+   * still MongoDB's. Otherwise, or when the shard cannot be read, the state goes and `load` reads.
+   */
+  private async reclaim(): Promise<LoadedState | undefined> {
+    const retained = this.retained;
+    if (!retained) return undefined;
+    let stored: StatsShard | null;
+    try {
+      stored = await this.deps.store.readShard(this.partition);
+    } catch (error) {
+      this.dropState();
+      throw error;
+    }
+    if (!stored || !unchangedSince(stored, retained.shard)) {
+      this.log.info('the partition was written by another member since this one held it; reloading');
+      this.dropState();
+      return undefined;
+    }
+    this.retained = undefined;
+    this.state = retained;
+    this.status = 'running';
+    this.deps.metrics.stateLoads.inc({ runtime: this.options.runtime, outcome: 'kept' });
+    this.reportParked(retained.parked);
+    return retained;
   }
 
   /** Parked events applied by an attempt that crashed before deleting them. */
@@ -458,6 +533,7 @@ export class PartitionActor {
 
   /** Between batches: advance the watermark so list snapshots move on, and expire old versions. */
   private async idle(): Promise<void> {
+    if (this.suspended) return;
     // Load without waiting for records: a partition with nothing new must still advance its watermark.
     if (this.status === 'starting') await this.load();
     const state = this.state;

@@ -125,6 +125,12 @@ export class ViewStore {
     };
   }
 
+  /** The partition's stats shard as MongoDB holds it (null before its first write). */
+  async readShard(partition: number): Promise<StatsShard | null> {
+    const doc = await this.gate.run(() => this.views.stats.findOne({ _id: shardId(partition) }), laneOf(partition));
+    return doc && fromShardDoc(doc);
+  }
+
   /**
    * One `_id` equality per document, a few at a time, each through the partition's lane: FerretDB v1
    * answers `$in` by decoding the whole collection (50 s at 240,000 products, past the socket timeout,

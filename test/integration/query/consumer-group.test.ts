@@ -32,6 +32,16 @@ async function viewReads(service: QueryService): Promise<Record<string, number>>
   return reads;
 }
 
+/** `projection_state_loads_total` of a service's live projection, by outcome. */
+async function stateLoads(service: QueryService): Promise<{ loaded: number; kept: number }> {
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  const count = (outcome: string) =>
+    Number(
+      new RegExp(`^projection_state_loads_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0,
+    );
+  return { loaded: count('loaded'), kept: count('kept') };
+}
+
 before(async () => {
   await bed.open();
   store = await privateEventStore();
@@ -94,6 +104,12 @@ test('two query services in one group share the partitions, survive losing one, 
     intervalMs: 500,
     what: 'lag 0',
   });
+
+  // The survivor kept the state of the partitions it had held throughout (nobody else wrote them)
+  // and loaded the ones the other member had written.
+  const loads = await stateLoads(a);
+  assert.ok(loads.kept >= shared.mine.length, `state loads of the survivor: ${JSON.stringify(loads)}`);
+  assert.ok(loads.loaded >= 6, `state loads of the survivor: ${JSON.stringify(loads)}`);
 
   const verify = await runVerify({ DATABASE_URL: store.url, MONGO_URL: mongoUrlFor(database) }, 30_000);
   assert.equal(verify.code, 0, verify.output);

@@ -8,6 +8,7 @@ import {
   emptyShard,
   emptyStats,
   sumShards,
+  unchangedSince,
 } from '../../../src/projections/views/catalog-stats/view.ts';
 
 const eur = (amount: number) => ({ amount, currency: 'EUR' });
@@ -103,5 +104,24 @@ describe('catalog stats', () => {
     assert.equal(sumShards(terms).inventoryValue.EUR, 2n ** 53n + 2n);
     assert.equal(sumShards([...terms].reverse()).stockUnits, 2n ** 53n + 2n);
     assert.equal(sumShards(terms).activeProducts, 3);
+  });
+});
+
+describe('a shard as its writer left it', () => {
+  const written = {
+    ...emptyShard(3),
+    offset: 41,
+    watermark: new Date('2026-11-30T20:00:00.100Z'),
+    updatedAt: new Date('2026-11-30T20:00:00.120Z'),
+  };
+
+  test('is unchanged when offset, watermark and time of writing are the ones written', () => {
+    assert.equal(unchangedSince(structuredClone(written), written), true);
+  });
+
+  test('is changed by another writer: a chunk (offset), a watermark tick, or a rewrite at another time', () => {
+    assert.equal(unchangedSince({ ...written, offset: 42 }, written), false);
+    assert.equal(unchangedSince({ ...written, watermark: new Date(written.watermark.getTime() + 1) }, written), false);
+    assert.equal(unchangedSince({ ...written, updatedAt: new Date(written.updatedAt.getTime() + 1) }, written), false);
   });
 });

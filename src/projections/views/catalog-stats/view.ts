@@ -38,6 +38,16 @@ export interface StatsShard extends CatalogStats {
 
 export const shardId = (partition: number): string => `p${partition}`;
 
+/**
+ * Whether the shard MongoDB holds is the one a writer last wrote: every chunk and every watermark
+ * tick of a partition writes its shard, each with a later watermark and its own time, so another
+ * writer of the partition since then would have changed one of the three.
+ */
+export const unchangedSince = (stored: StatsShard, written: StatsShard): boolean =>
+  stored.offset === written.offset &&
+  stored.watermark.getTime() === written.watermark.getTime() &&
+  stored.updatedAt.getTime() === written.updatedAt.getTime();
+
 export const emptyStats = (): CatalogStats => ({
   activeProducts: 0,
   discontinuedProducts: 0,
