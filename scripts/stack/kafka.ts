@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { ensureTopics as ensureEventTopics, minInsyncReplicasFor } from '../../src/projections/topics.ts';
 import type { Component } from './component.ts';
 import { cacheDir, kafkaNodes, kafkaVersion, logFile, ports, repoRoot, stateDir, urls } from './paths.ts';
@@ -162,6 +162,13 @@ function admin(brokers: string[]) {
   }).admin();
 }
 
+/** An admin client of the whole cluster, connected. */
+async function clusterAdmin(clientId: string): Promise<Admin> {
+  const client = new Kafka({ clientId, brokers: urls.brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  await client.connect();
+  return client;
+}
+
 /** True when the node's broker answers metadata that lists every broker of the cluster. */
 async function brokerHealthy(node: number): Promise<boolean> {
   const client = admin([`127.0.0.1:${brokerPort(node)}`]);
@@ -229,12 +236,7 @@ export function offPreferredLeader(topics: { name: string; partitions: Partition
  * LeaderElectionCommand asks for the election at once. Not fatal: an unbalanced cluster works.
  */
 export async function balanceLeaders(): Promise<void> {
-  const client = new Kafka({
-    clientId: 'stack-leaders',
-    brokers: urls.brokers.split(','),
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await client.connect();
+  const client = await clusterAdmin('stack-leaders');
   try {
     const existing = new Set(await client.listTopics());
     const topics = [eventTopic, '__consumer_offsets'].filter((topic) => existing.has(topic));
@@ -292,12 +294,7 @@ export async function waitForKafka(): Promise<void> {
  * topic keeps its events forever, whatever the brokers' `log.retention.hours` says).
  */
 export async function ensureTopics(partitions: number): Promise<void> {
-  const client = new Kafka({
-    clientId: 'stack-topics',
-    brokers: urls.brokers.split(','),
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await client.connect();
+  const client = await clusterAdmin('stack-topics');
   try {
     await ensureEventTopics(
       client,
