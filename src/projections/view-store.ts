@@ -107,9 +107,9 @@ export class ViewStore {
       const complete = seed.complete && seed.products.length <= productLimit;
       return { ...seed, products: complete ? seed.products : seed.products.slice(0, productLimit), complete };
     }
-    const { products, parked, stats } = this.views;
-    const [shardDoc, parkedDocs, docs] = await Promise.all([
-      stats.findOne({ _id: shardId(partition) }),
+    const { products, parked } = this.views;
+    const [shard, parkedDocs, docs] = await Promise.all([
+      this.readShard(partition),
       parked.find({ partition }).toArray(),
       products
         .find({ partition })
@@ -118,16 +118,16 @@ export class ViewStore {
     ]);
     const complete = docs.length <= productLimit;
     return {
-      shard: shardDoc && fromShardDoc(shardDoc),
+      shard,
       parked: parkedDocs,
       products: complete ? docs : docs.slice(0, productLimit),
       complete,
     };
   }
 
-  /** The partition's stats shard as MongoDB holds it (null before its first write). */
+  /** The partition's stats shard as MongoDB holds it (null before its first write); a read, like a load. */
   async readShard(partition: number): Promise<StatsShard | null> {
-    const doc = await this.gate.run(() => this.views.stats.findOne({ _id: shardId(partition) }), laneOf(partition));
+    const doc = await this.views.stats.findOne({ _id: shardId(partition) });
     return doc && fromShardDoc(doc);
   }
 
