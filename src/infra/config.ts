@@ -124,7 +124,7 @@ export const commandSettings = {
   OUTBOX_POLL_MS: setting(int(10, 60_000), '1000', 'relay polling fallback when no NOTIFY arrives'),
   OUTBOX_LINGER_MS: setting(
     int(0, 1000),
-    '5',
+    '50',
     'once caught up, the relay waits this long for more events, so each Kafka send carries more',
   ),
   IDEMPOTENCY_TTL_HOURS: setting(

@@ -163,7 +163,9 @@ export class OutboxRelay {
     const { sql, topic, batchSize, pollMs, lingerMs, logger } = this.options;
     let lastCheck = Date.now();
     // Kafka's CPU per event falls steeply with the batch: after catching up (an empty or short
-    // read), a few milliseconds of waiting turn many one-event sends into one.
+    // read), some waiting turns many small sends into one. At 200 writes/s the three brokers spent
+    // 1.8 ms of CPU per event with 5 ms of it and 1.1 ms with 50 ms (1.0 ms with 100 ms), and the
+    // views' lag did not grow: the brokers' share went to FerretDB.
     let linger = false;
     while (!this.stopped) {
       if (linger && lingerMs > 0) await new Promise((r) => setTimeout(r, lingerMs));
