@@ -64,6 +64,12 @@ export const ferretdbComponent: Component = {
   address: `127.0.0.1:${ports.mongo}`,
   install,
   async start() {
+    if (runningPid('ferretdb') && !(await waitFor(ping, { timeoutMs: 10_000 }))) {
+      // Seen: FerretDB v1.24.2 out of PostgreSQL connections (concurrent multi-statement updates
+      // each hold one per statement) answers nothing, not even a ping, and never recovers.
+      say('ferretdb', 'running but not answering for 10 s: restarting it');
+      await stopDaemon('ferretdb');
+    }
     if (!runningPid('ferretdb')) {
       mkdirSync(stateRoot, { recursive: true });
       say('ferretdb', `starting on ${this.address}`);
