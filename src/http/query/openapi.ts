@@ -215,7 +215,7 @@ export function queryOpenApi(): Json {
             422: invalid('the id is not a UUID, or a query parameter is invalid', '/minVersion', 'Expected an integer'),
             503: problemResponse(
               `the view did not reach minVersion within maxWaitMs (at most ${MAX_WAIT_MS}); currentVersion ` +
-                'says where it is. Or the views database does not answer',
+                'says where it is. Or the views database does not answer (with minVersion, not before maxWaitMs has passed)',
               [
                 {
                   code: 'service-unavailable',

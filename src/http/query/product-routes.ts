@@ -7,6 +7,7 @@ import { ProblemError } from '../problem.ts';
 import { cursorProblem, decodeCursor, encodeCursor, queryDigest } from './cursor.ts';
 import { etagOf, ifNoneMatchHits } from './etag.ts';
 import { DEFAULT_WAIT_MS, ListQuery, listShape, NoQuery, ProductQuery, parseProductId, parseQuery } from './params.ts';
+import { unavailability } from './unavailability.ts';
 
 export interface ProductRoutesDeps {
   reader: ViewReader;
@@ -27,14 +28,27 @@ export function productRoutes(deps: ProductRoutesDeps): Hono {
   /**
    * Waits for the view to reach `minVersion`: woken by the partition actor's announcement, with a slow
    * re-read as the fallback, until `maxWaitMs`; then 503 with the version the view has, or 404 when
-   * the view has no such product at all.
+   * the view has no such product at all. A read that fails as unavailable is tried again until then.
    */
   async function awaitVersion(id: string, minVersion: number, maxWaitMs: number): Promise<ProductDoc> {
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
       const remaining = deadline - Date.now();
       const wake = hub.next(id, Math.max(0, Math.min(remaining, deps.fallbackPollMs)));
-      const doc = await reader.product(id);
+      let doc: ProductDoc | null;
+      try {
+        doc = await reader.product(id);
+      } catch (error) {
+        // The client granted maxWaitMs: a views database that does not answer for a moment (just
+        // back from an outage, its connections not yet re-established) is waited out like a view
+        // that is behind. At the deadline the failure is the answer (503).
+        if (remaining <= 0 || !(error instanceof Error && unavailability(error))) {
+          wake.cancel();
+          throw error;
+        }
+        await wake.promise;
+        continue;
+      }
       if (doc && doc.version >= minVersion) {
         wake.cancel();
         return doc;
