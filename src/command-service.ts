@@ -187,7 +187,11 @@ const app = commandApp({
   },
 });
 
-const server = await listen(app, config.HOST, config.COMMAND_PORT, logger);
+const server = await listen(
+  app,
+  { host: config.HOST, port: config.COMMAND_PORT, keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS },
+  logger,
+);
 await migrateWhenReachable();
 relay.start();
 const leaderWatch = setInterval(() => relayLeader.set(relay.leader ? 1 : 0), 1000);

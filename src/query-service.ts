@@ -167,7 +167,11 @@ async function main(): Promise<void> {
     },
     admin: { tokens: splitList(config.ADMIN_API_TOKENS), rebuild, deadLetters: { deadLetters, redriver } },
   });
-  const server = await listen(app, config.HOST, config.QUERY_PORT, logger);
+  const server = await listen(
+    app,
+    { host: config.HOST, port: config.QUERY_PORT, keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS },
+    logger,
+  );
   await live.start();
   feed.start();
 

@@ -3,13 +3,24 @@ import type { Hono } from 'hono';
 import type { Logger } from '../infra/logger.ts';
 import { endStartUp } from '../infra/start-up-signals.ts';
 
-/** Starts the HTTP server and resolves once it listens. */
-export function listen(app: Hono, host: string, port: number, logger: Logger): Promise<ServerType> {
+/**
+ * Starts the HTTP server and resolves once it listens. Node closes an idle keep-alive connection
+ * after 5 s (plus a second) by default. Node's own clients read that from the Keep-Alive header and
+ * stop reusing it sooner; ingress-nginx does not, and reuses its upstream connections for up to 60 s,
+ * so a request it sends on one as the service closes it fails with a reset (a 502 to the client). So
+ * the server keeps idle connections longer than the proxies in front of it do.
+ */
+export function listen(
+  app: Hono,
+  options: { host: string; port: number; keepAliveTimeoutMs: number },
+  logger: Logger,
+): Promise<ServerType> {
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
+    const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, (info) => {
       logger.info({ address: `${info.address}:${info.port}` }, 'listening');
       resolve(server);
     });
+    if ('keepAliveTimeout' in server) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   });
 }
 

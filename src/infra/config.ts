@@ -58,6 +58,11 @@ const setting = <T>(struct: Struct<T, unknown>, fallback: string, help: string):
 
 const shared = {
   HOST: setting(nonempty(string()), '127.0.0.1', 'address the HTTP server binds to'),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: setting(
+    int(1000, 600_000),
+    '75000',
+    'how long an idle keep-alive connection stays open; longer than any proxy in front keeps its own',
+  ),
   LOG_LEVEL: setting(enums(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level'),
   KAFKA_BROKERS: setting(brokers, '127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094', 'Kafka bootstrap brokers'),
   KAFKA_TOPIC: setting(nonempty(string()), 'product-events', 'topic the domain events are published to'),
