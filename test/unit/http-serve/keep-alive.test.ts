@@ -49,7 +49,11 @@ test('an idle keep-alive connection stays open as long as configured, and no lon
     const socket = connect(port, '127.0.0.1');
     try {
       await requestOn(socket);
-      assert.equal(await closedWithin(socket, idleMs), closed, `keep-alive ${keepAliveTimeoutMs} ms, idle ${idleMs} ms`);
+      assert.equal(
+        await closedWithin(socket, idleMs),
+        closed,
+        `keep-alive ${keepAliveTimeoutMs} ms, idle ${idleMs} ms`,
+      );
       if (!closed) await requestOn(socket);
     } finally {
       socket.destroy();
