@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ServerType, serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from '../infra/logger.ts';
@@ -21,18 +22,55 @@ export function listen(
       resolve(server);
     });
     if ('keepAliveTimeout' in server) server.keepAliveTimeout = options.keepAliveTimeoutMs;
+    drainers.set(server, connectionDrainer(server));
   });
 }
 
-/** Stops accepting connections and waits for open requests (bounded, so shutdown cannot hang). */
+/**
+ * `server.close()` only closes connections that are idle at that moment. A keep-alive connection
+ * busy with a request goes idle afterwards and would stay open for the whole keep-alive time, and
+ * shutdown with it. So once draining, every answer still to be written says `Connection: close`,
+ * which makes Node close the connection after it and tells the client not to send another on it.
+ */
+function connectionDrainer(server: ServerType): () => void {
+  let draining = false;
+  const answering = new Set<ServerResponse>();
+  server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+    if (draining) {
+      response.setHeader('connection', 'close');
+      return;
+    }
+    answering.add(response);
+    response.once('close', () => answering.delete(response));
+  });
+  return () => {
+    draining = true;
+    for (const response of answering) if (!response.headersSent) response.setHeader('connection', 'close');
+  };
+}
+
+const drainers = new WeakMap<ServerType, () => void>();
+
+/**
+ * Stops accepting connections and waits for open requests (bounded, so shutdown cannot hang). Idle
+ * connections are closed at once, and again every 100 ms: an answer already on its way as draining
+ * began leaves its connection idle but open.
+ */
 export function close(server: ServerType, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    server.close(() => {
+    drainers.get(server)?.();
+    const closeIdle = () => {
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+    };
+    const sweep = setInterval(closeIdle, 100);
+    const timer = setTimeout(done, timeoutMs);
+    function done() {
+      clearInterval(sweep);
       clearTimeout(timer);
       resolve();
-    });
-    if ('closeIdleConnections' in server) server.closeIdleConnections();
+    }
+    server.close(done);
+    closeIdle();
   });
 }
 

@@ -138,7 +138,7 @@ test('with every Kafka broker stopped during writes, writes still succeed and wa
     await svc.kill('SIGTERM');
     const exit = await Promise.race([svc.exited, sleep(10_000).then(() => 'still running after 10 s')]);
     shutdown = `SIGTERM to the ${leader ? 'leader' : 'non-leader'} with Kafka down: exit ${exit} after ${Date.now() - stopping} ms`;
-    assert.equal(exit, 0, shutdown);
+    assert.equal(exit, 0, `${shutdown}; the service's last output:\n${svc.output().slice(-4000)}`);
     await sampleBacklog();
     lap('writes with Kafka down');
 

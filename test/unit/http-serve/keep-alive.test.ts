@@ -6,7 +6,13 @@ import { Hono } from 'hono';
 import { close, listen } from '../../../src/http/serve.ts';
 import { createLogger } from '../../../src/infra/logger.ts';
 
-const app = new Hono().get('/', (c) => c.text('ok'));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const app = new Hono()
+  .get('/', (c) => c.text('ok'))
+  .get('/slow', async (c) => {
+    await sleep(300);
+    return c.text('ok');
+  });
 const logger = createLogger('test', 'silent');
 
 async function serving(keepAliveTimeoutMs: number): Promise<{ server: ServerType; port: number }> {
@@ -59,5 +65,28 @@ test('an idle keep-alive connection stays open as long as configured, and no lon
       socket.destroy();
       await close(server);
     }
+  }
+});
+
+// A keep-alive connection busy with a request when shutdown begins would otherwise go idle and stay
+// open for the whole keep-alive time (75 s by default), holding the process's exit (`close` waits for
+// every connection, up to its fallback).
+test('a connection busy when the server starts closing gets Connection: close, and close() does not wait for its keep-alive', async () => {
+  const { server, port } = await serving(75_000);
+  const socket = connect(port, '127.0.0.1');
+  try {
+    await requestOn(socket);
+    const answer = new Promise<string>((resolve) => socket.once('data', (chunk) => resolve(chunk.toString())));
+    socket.write('GET /slow HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n');
+    await sleep(100);
+    const closing = close(server, 60_000).then(() => 'closed');
+    const head = (await answer).toLowerCase();
+    assert.match(head, /^http\/1\.1 200/);
+    assert.match(head, /\r\nconnection: close\r\n/);
+    assert.equal(await closedWithin(socket, 5000), true, 'the server ends the connection after the answer');
+    assert.equal(await Promise.race([closing, sleep(5000).then(() => 'still waiting')]), 'closed');
+  } finally {
+    socket.destroy();
+    server.close();
   }
 });
