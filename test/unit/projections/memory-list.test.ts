@@ -171,6 +171,28 @@ test('paging through memory lists each product once, as it was at the snapshot, 
   );
 });
 
+// Found by the property above (seed 1126761643): the budget ran out on the product's document, not
+// yet current at the snapshot, and the cursor at its position hid the version that was.
+test("a product's document and the version it superseded at the same position are one step of the walk", () => {
+  const mug = { name: 'Mug', amount: 1, currency: 'EUR', status: 'active' as const };
+  const { index } = build([
+    [
+      { at: 1, ...mug },
+      { at: 1, ...mug },
+    ],
+  ]);
+  const request = { filters: {}, sort: '-price' as const, limit: 1, snapshot: new Date(T0 + 1), walkBudget: 1 };
+  const listed: string[] = [];
+  let after: ListPosition | undefined;
+  for (let pages = 0; pages < 5; pages++) {
+    const page = listFromMemory(index, { ...request, after });
+    listed.push(...page.items.map((d) => `${d.id}@${d.version}`));
+    if (!page.last) break;
+    after = page.last;
+  }
+  assert.deepEqual(listed, ['00000000-0000-4000-8000-000000000000@1']);
+});
+
 test('a page that walks its budget without filling up stops there, with a cursor at the last product walked', () => {
   const histories = Array.from({ length: 3000 }, (_, i) => [
     { at: 1, name: `Plate ${i}`, amount: 1 + (i % 50), currency: 'EUR', status: 'active' as const },

@@ -52,6 +52,15 @@ export const walkOrder = (field: SortField, direction: Direction) => {
   return direction === 1 ? order : (a: IndexEntry<unknown>, b: IndexEntry<unknown>) => order(b, a);
 };
 
+/**
+ * Whether two entries share one position of a list in `field`'s order (a product's document and a
+ * version it superseded, with the same key): a list cursor, a key and an id, cannot fall between them.
+ */
+export const samePosition = (field: SortField) => {
+  const key = KEYS[field];
+  return (a: IndexEntry<unknown>, b: IndexEntry<unknown>): boolean => a.id === b.id && a[key] === b[key];
+};
+
 type Trees<D> = Record<Key, OrderedSet<IndexEntry<D>>>;
 
 interface Group<D> {

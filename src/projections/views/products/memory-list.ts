@@ -1,4 +1,4 @@
-import { type IndexEntry, ListIndex, walkOrder } from './list-index.ts';
+import { type IndexEntry, ListIndex, samePosition, walkOrder } from './list-index.ts';
 import {
   assemblePage,
   indexedConditions,
@@ -92,6 +92,7 @@ class MergedWalk implements ListWalk {
   current = false;
   private readonly heap: IndexWalk[];
   private readonly order: (a: IndexEntry<unknown>, b: IndexEntry<unknown>) => number;
+  private readonly samePosition: (a: IndexEntry<unknown>, b: IndexEntry<unknown>) => boolean;
 
   constructor(
     walks: IndexWalk[],
@@ -101,6 +102,7 @@ class MergedWalk implements ListWalk {
     private readonly snapshot: number,
   ) {
     this.order = walkOrder(field, direction);
+    this.samePosition = samePosition(field);
     this.heap = walks.filter((w) => w.current !== undefined);
     for (let i = (this.heap.length >>> 1) - 1; i >= 0; i--) this.sink(i);
   }
@@ -109,22 +111,37 @@ class MergedWalk implements ListWalk {
     return this.heap.length > 0;
   }
 
+  /**
+   * The next product. Entries at one position are one step, as in MongoDB's merged walk (query.ts),
+   * the one current at the snapshot standing for them: a page whose budget ran out between them
+   * would leave the second behind its cursor, and the product out of the list.
+   */
   next(): boolean {
-    const heap = this.heap;
-    const top = heap[0];
-    if (!top) return false;
-    const entry = top.current as IndexEntry<ListedProduct>;
+    let entry = this.pop();
+    if (entry === undefined) return false;
+    for (let same = this.heap[0]?.current; same && this.samePosition(same, entry); same = this.heap[0]?.current) {
+      this.pop();
+      if (same.validFrom <= this.snapshot) entry = same;
+    }
     this.product = entry.doc;
     this.name = entry.text;
     this.price = entry.price;
     this.current = entry.validFrom <= this.snapshot;
+    return true;
+  }
+
+  private pop(): IndexEntry<ListedProduct> | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    if (!top) return undefined;
+    const entry = top.current as IndexEntry<ListedProduct>;
     if (top.advance() === undefined) {
       const last = heap.pop() as IndexWalk;
-      if (heap.length === 0) return true;
+      if (heap.length === 0) return entry;
       heap[0] = last;
     }
     this.sink(0);
-    return true;
+    return entry;
   }
 
   private sink(start: number): void {
