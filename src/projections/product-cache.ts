@@ -5,12 +5,14 @@ import type { ProductDoc } from './views/products/view.ts';
  * The partition actor's copy of its product documents. It is the documents' only writer, so the copy
  * stays exact while the actor lives; it is dropped whenever a write fails with an unknown outcome.
  * While `complete` (everything the partition holds was loaded and nothing evicted since), a miss
- * means the view has no such product and costs no read, which matters on FerretDB, where looking up a
- * document scans its collection. The documents it holds are also in the process's list index (see
- * `CatalogIndex`), updated with every change, until `release`.
+ * means the view has no such product and costs no read; otherwise each miss is a lookup by `_id`.
+ * The documents it holds are also in the process's list index (see `CatalogIndex`), updated with
+ * every change, until `release`.
  */
 export class ProductCache {
   private readonly docs = new Map<string, ProductDoc>();
+  /** Documents evicted so far: one the actor wrote may have left (see `PartitionActor.fillCache`). */
+  evictions = 0;
 
   constructor(
     private readonly capacity: number,
@@ -47,6 +49,7 @@ export class ProductCache {
       this.docs.delete(oldestId);
       this.index.delete(oldest);
       this.complete = false;
+      this.evictions += 1;
     }
   }
 

@@ -1,5 +1,5 @@
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
-import type { Bulkhead } from '../infra/bulkhead.ts';
+import { Bulkhead } from '../infra/bulkhead.ts';
 import { type Collection, type Db, duplicateKeyIndexes, isOnlyDuplicateKeys } from '../infra/mongo.ts';
 import type { ChunkPlan } from './chunk-plan.ts';
 import { type ViewCollectionNames, viewCollectionNames } from './generations.ts';
@@ -100,29 +100,46 @@ export class ViewStore {
     private readonly seeds: Map<number, PartitionSnapshot> = new Map(),
   ) {}
 
-  async loadPartition(partition: number, productLimit: number): Promise<PartitionSnapshot> {
+  private readonly scans = new Bulkhead('partition product loads', PRODUCT_LOADS_IN_FLIGHT);
+
+  /**
+   * The partition's first load, when a rebuild left it in memory (its seed): cut to `productLimit`
+   * products. Undefined for later loads (after a failed write, whose outcome is unknown), which read
+   * MongoDB.
+   */
+  takeSeed(partition: number, productLimit: number): PartitionSnapshot | undefined {
     const seed = this.seeds.get(partition);
-    if (seed) {
-      this.seeds.delete(partition);
-      const complete = seed.complete && seed.products.length <= productLimit;
-      return { ...seed, products: complete ? seed.products : seed.products.slice(0, productLimit), complete };
-    }
-    const { products, parked } = this.views;
-    const [shard, parkedDocs, docs] = await Promise.all([
+    if (!seed) return undefined;
+    this.seeds.delete(partition);
+    const complete = seed.complete && seed.products.length <= productLimit;
+    return { ...seed, products: complete ? seed.products : seed.products.slice(0, productLimit), complete };
+  }
+
+  /** What an actor needs before it applies a record: the partition's stats shard and parked events. */
+  async loadPartitionState(partition: number): Promise<Pick<PartitionSnapshot, 'shard' | 'parked'>> {
+    const [shard, parked] = await Promise.all([
       this.readShard(partition),
-      parked.find({ partition }).toArray(),
-      products
+      this.views.parked.find({ partition }).toArray(),
+    ]);
+    return { shard, parked };
+  }
+
+  /**
+   * The partition's product documents, up to `productLimit`. Partitions read theirs a few at a time:
+   * a partition of 22,000 products takes FerretDB 3 s, and the live writes share it meanwhile.
+   */
+  async loadPartitionProducts(
+    partition: number,
+    productLimit: number,
+  ): Promise<Pick<PartitionSnapshot, 'products' | 'complete'>> {
+    const docs = await this.scans.run(() =>
+      this.views.products
         .find({ partition })
         .limit(productLimit + 1)
         .toArray(),
-    ]);
+    );
     const complete = docs.length <= productLimit;
-    return {
-      shard,
-      parked: parkedDocs,
-      products: complete ? docs : docs.slice(0, productLimit),
-      complete,
-    };
+    return { products: complete ? docs : docs.slice(0, productLimit), complete };
   }
 
   /** The partition's stats shard as MongoDB holds it (null before its first write); a read, like a load. */
@@ -291,6 +308,9 @@ export class FencedWrite extends Error {
 
 /** Each partition's writes queue in a lane of their own of the shared write bulkhead (see `Bulkhead`). */
 const laneOf = (partition: number): string => `partition-${partition}`;
+
+/** Partitions reading all their products at once (see `loadPartitionProducts`). */
+const PRODUCT_LOADS_IN_FLIGHT = 1;
 
 /** Lookups one partition keeps in flight; the write bulkhead bounds them across partitions. */
 const LOOKUPS_IN_FLIGHT = 4;

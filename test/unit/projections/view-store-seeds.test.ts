@@ -33,14 +33,16 @@ test("a partition's first load comes from its seed, later ones from MongoDB", as
   const seeded = [product(), product()];
   const seed: PartitionSnapshot = { shard: emptyShard(0), parked: [], products: seeded, complete: true };
   const store = new ViewStore(views, new Bulkhead('test', 1), new Map([[0, seed]]));
-  const first = await store.loadPartition(0, 10);
+  const first = store.takeSeed(0, 10);
   assert.equal(reads.count, 0, 'nothing read from MongoDB');
-  assert.deepEqual(first.products, seeded);
-  assert.equal(first.complete, true);
-  const second = await store.loadPartition(0, 10);
+  assert.deepEqual(first?.products, seeded);
+  assert.equal(first?.complete, true);
+  assert.equal(store.takeSeed(0, 10), undefined, 'a seed serves one load');
+  const state = await store.loadPartitionState(0);
+  assert.deepEqual(state.shard, emptyShard(0), 'the stored shard read back with BigInt counters');
+  const second = await store.loadPartitionProducts(0, 10);
   assert.ok(reads.count > 0);
-  assert.deepEqual(second.products, inMongo);
-  assert.deepEqual(second.shard, emptyShard(0), 'the stored shard read back with BigInt counters');
+  assert.deepEqual(second, { products: inMongo, complete: true });
 });
 
 test('a seed larger than the cache is cut to it and marked incomplete', async () => {
@@ -51,7 +53,14 @@ test('a seed larger than the cache is cut to it and marked incomplete', async ()
     new Bulkhead('test', 1),
     new Map([[0, { shard: null, parked: [], products: seeded, complete: true }]]),
   );
-  const loaded = await store.loadPartition(0, 2);
-  assert.equal(loaded.products.length, 2);
-  assert.equal(loaded.complete, false);
+  const loaded = store.takeSeed(0, 2);
+  assert.equal(loaded?.products.length, 2);
+  assert.equal(loaded?.complete, false);
+});
+
+test('a partition with more products than the cache holds is read up to it and marked incomplete', async () => {
+  const inMongo = [product(), product(), product()];
+  const store = new ViewStore(fakeViews(inMongo).views, new Bulkhead('test', 1));
+  assert.deepEqual(await store.loadPartitionProducts(0, 2), { products: inMongo.slice(0, 2), complete: false });
+  assert.deepEqual(await store.loadPartitionProducts(0, 3), { products: inMongo, complete: true });
 });
