@@ -100,7 +100,7 @@ export class ViewStore {
     private readonly seeds: Map<number, PartitionSnapshot> = new Map(),
   ) {}
 
-  private readonly scans = new Bulkhead('partition product loads', PRODUCT_LOADS_IN_FLIGHT);
+  private readonly scans = new Bulkhead('partition scans', SCANS_IN_FLIGHT);
 
   /**
    * The partition's first load, when a rebuild left it in memory (its seed): cut to `productLimit`
@@ -250,11 +250,13 @@ export class ViewStore {
     }
   }
 
-  /** Slow on FerretDB (decodes the collection), so only at actor start, to catch buckets missed while down. */
+  /**
+   * Slow on FerretDB (decodes the partition's versions), so only at actor start, to catch buckets
+   * missed while down, and one partition at a time, like the reads of their products.
+   */
   async pruneVersionsBefore(partition: number, cutoff: Date): Promise<void> {
-    await this.gate.run(
-      () => this.views.versions.deleteMany({ partition, validTo: { $lt: cutoff } }),
-      laneOf(partition),
+    await this.scans.run(() =>
+      this.gate.run(() => this.views.versions.deleteMany({ partition, validTo: { $lt: cutoff } }), laneOf(partition)),
     );
   }
 
@@ -310,8 +312,8 @@ export class FencedWrite extends Error {
 /** Each partition's writes queue in a lane of their own of the shared write bulkhead (see `Bulkhead`). */
 const laneOf = (partition: number): string => `partition-${partition}`;
 
-/** Partitions reading all their products at the same time (see `loadPartitionProducts`). */
-const PRODUCT_LOADS_IN_FLIGHT = 1;
+/** Partitions reading all their products or versions at the same time (see `loadPartitionProducts`). */
+const SCANS_IN_FLIGHT = 1;
 
 /** Lookups one partition keeps in flight; the write bulkhead bounds them across partitions. */
 const LOOKUPS_IN_FLIGHT = 4;

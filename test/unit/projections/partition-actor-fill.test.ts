@@ -13,9 +13,9 @@ import { evolveProduct, type ProductDoc } from '../../../src/projections/views/p
 import { kafkaMessage, StreamBuilder } from './stream-builder.ts';
 
 /**
- * The partition actor reads its partition's products into its cache in the background (see
- * `PartitionActor.fillCache`), against a store held in memory whose read of the partition's
- * products the test releases when it chooses.
+ * The partition actor reads its partition's products into its cache, and expires the versions missed
+ * while stopped, beside its work rather than before it (see `PartitionActor.fillCache` and
+ * `pruneMissedVersions`), against a store held in memory whose scans never end unless released.
  */
 
 const PARTITION = 0;
@@ -32,6 +32,8 @@ function deferred<T>() {
 function memoryStore() {
   const mongo = new Map<string, ProductDoc>();
   const scan = deferred<{ products: ProductDoc[]; complete: boolean }>();
+  const prune = deferred<void>();
+  const pruned: Date[] = [];
   const store = {
     takeSeed: () => undefined,
     loadPartitionState: async () => ({ shard: null, parked: [] }),
@@ -43,11 +45,14 @@ function memoryStore() {
     },
     deleteParked: async () => {},
     pruneVersions: async () => {},
-    pruneVersionsBefore: async () => {},
+    pruneVersionsBefore: (_partition: number, cutoff: Date) => {
+      pruned.push(cutoff);
+      return prune.promise;
+    },
     readShard: async () => null,
     writeShard: async () => {},
   };
-  return { mongo, store: store as unknown as ViewStore, releaseScan: scan.resolve };
+  return { mongo, store: store as unknown as ViewStore, releaseScan: scan.resolve, pruned };
 }
 
 function actorOver(store: ViewStore, cacheSize: number): PartitionActor {
@@ -99,43 +104,76 @@ function stored(mongo: Map<string, ProductDoc>): { stream: StreamBuilder; doc: P
 /** Lets the merge the released scan queued in the actor's mailbox run. */
 const settled = () => new Promise((resolve) => setTimeout(resolve, 10));
 
-test("records are applied before the partition's products are read, and the read's copies never replace what the actor wrote since", async () => {
-  const { mongo, store, releaseScan } = memoryStore();
-  const a = stored(mongo);
-  const b = stored(mongo);
-  const actor = actorOver(store, 10);
-  try {
-    await actor.handle(batchOf([a.stream.priceChanged(1500)]));
-    assert.equal(mongo.get(a.doc._id)?.version, 2, 'applied while the read of the products is still pending');
-    assert.equal(actor.catalog(), undefined, 'lists are not served from an incomplete cache');
+/** An actor that waits for a scan before its first chunk never finishes it: fail rather than hang. */
+const liveness = { timeout: 10_000 };
 
-    releaseScan({ products: [a.doc, b.doc], complete: true });
-    await settled();
-    assert.equal(actor.cached(a.doc._id)?.version, 2, "the actor's own write is kept over the read's older copy");
-    assert.equal(actor.cached(b.doc._id)?.version, 1, 'a product the actor had not touched comes from the read');
-    assert.notEqual(actor.catalog(), undefined, 'a complete cache serves lists');
-  } finally {
-    await actor.stop();
-  }
-});
+test(
+  "records are applied before the partition's products are read, and the read's copies never replace what the actor wrote since",
+  liveness,
+  async () => {
+    const { mongo, store, releaseScan } = memoryStore();
+    const a = stored(mongo);
+    const b = stored(mongo);
+    const actor = actorOver(store, 10);
+    try {
+      await actor.handle(batchOf([a.stream.priceChanged(1500)]));
+      assert.equal(mongo.get(a.doc._id)?.version, 2, 'applied while the read of the products is still pending');
+      assert.equal(actor.catalog(), undefined, 'lists are not served from an incomplete cache');
 
-test('a cache that evicted a document while the products were read drops the read and stays incomplete', async () => {
-  const { mongo, store, releaseScan } = memoryStore();
-  const a = stored(mongo);
-  const b = stored(mongo);
-  const actor = actorOver(store, 1);
-  try {
-    // Two products through a cache of one: the first written is evicted, and the read may hold an
-    // older copy of it than MongoDB does now.
-    await actor.handle(batchOf([a.stream.priceChanged(1500), b.stream.priceChanged(1600)]));
-    assert.equal(mongo.get(a.doc._id)?.version, 2);
-    assert.equal(actor.cached(a.doc._id), undefined, 'evicted');
+      releaseScan({ products: [a.doc, b.doc], complete: true });
+      await settled();
+      assert.equal(actor.cached(a.doc._id)?.version, 2, "the actor's own write is kept over the read's older copy");
+      assert.equal(actor.cached(b.doc._id)?.version, 1, 'a product the actor had not touched comes from the read');
+      assert.notEqual(actor.catalog(), undefined, 'a complete cache serves lists');
+    } finally {
+      await actor.stop();
+    }
+  },
+);
 
-    releaseScan({ products: [a.doc], complete: true });
-    await settled();
-    assert.equal(actor.cached(a.doc._id), undefined, "the read's stale copy is not taken");
-    assert.equal(actor.catalog(), undefined);
-  } finally {
-    await actor.stop();
-  }
-});
+test(
+  'a cache that evicted a document while the products were read drops the read and stays incomplete',
+  liveness,
+  async () => {
+    const { mongo, store, releaseScan } = memoryStore();
+    const a = stored(mongo);
+    const b = stored(mongo);
+    const actor = actorOver(store, 1);
+    try {
+      // Two products through a cache of one: the first written is evicted, and the read may hold an
+      // older copy of it than MongoDB does now.
+      await actor.handle(batchOf([a.stream.priceChanged(1500), b.stream.priceChanged(1600)]));
+      assert.equal(mongo.get(a.doc._id)?.version, 2);
+      assert.equal(actor.cached(a.doc._id), undefined, 'evicted');
+
+      releaseScan({ products: [a.doc], complete: true });
+      await settled();
+      assert.equal(actor.cached(a.doc._id), undefined, "the read's stale copy is not taken");
+      assert.equal(actor.catalog(), undefined);
+    } finally {
+      await actor.stop();
+    }
+  },
+);
+
+test(
+  'the versions that expired while no actor ran are pruned beside the first chunk, not before it',
+  liveness,
+  async () => {
+    const { mongo, store, pruned } = memoryStore();
+    const a = stored(mongo);
+    const actor = actorOver(store, 10);
+    try {
+      const started = Date.now();
+      await actor.handle(batchOf([a.stream.priceChanged(1500)]));
+      assert.equal(mongo.get(a.doc._id)?.version, 2, 'applied while the prune is still pending');
+      assert.equal(pruned.length, 1, 'one prune at the first load');
+      const cutoff = (pruned[0] as Date).getTime();
+      assert.ok(cutoff >= started - 600_000 && cutoff <= Date.now() - 600_000, 'versions older than their TTL');
+      await actor.handle(batchOf([a.stream.priceChanged(1600)]));
+      assert.equal(pruned.length, 1, 'not again for later chunks');
+    } finally {
+      await actor.stop();
+    }
+  },
+);
