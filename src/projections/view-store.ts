@@ -126,8 +126,7 @@ export class ViewStore {
 
   /**
    * The partition's product documents, up to `productLimit`. Partitions read theirs one at a time: a
-   * partition of 22,000 products takes FerretDB 3 s, and the live writes share it meanwhile (with two
-   * at a time, a restarted query service's lag was 1.5-2.9 s while they read, 0.35-1.2 s with one).
+   * partition of 22,000 products takes FerretDB 3 s, and the live writes need it meanwhile.
    */
   async loadPartitionProducts(
     partition: number,
