@@ -129,24 +129,47 @@ export async function projectionLag(queryUrl: string): Promise<number | undefine
 }
 
 /**
+ * Partitions whose actor is still reading its products into its cache after a start (the query
+ * service's `projection_cache_filling` gauge); undefined when the metrics do not answer.
+ */
+export async function partitionsFilling(queryUrl: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(`${queryUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    if (response.status !== 200) return undefined;
+    const text = await response.text();
+    let filling = 0;
+    for (const match of text.matchAll(/^projection_cache_filling\{[^}]*\} (\S+)$/gm)) filling += Number(match[1]);
+    return filling;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Waits until the projections have consumed the backlog of the run before, so that run's
- * background work does not tax the next measurement. Bounded: a projection that cannot catch up
- * in time is reported, not waited for.
+ * background work does not tax the next measurement, and until a freshly started query service has
+ * read its partitions' products (it applies events meanwhile, slower: lookups by id, and FerretDB
+ * busy with the reads). Bounded: a projection that cannot catch up in time is reported, not waited
+ * for.
  */
 export async function settle(queryUrl: string, maxMs: number): Promise<string> {
   const deadline = Date.now() + maxMs;
   let lag = await projectionLag(queryUrl);
   if (lag === undefined) return 'projection lag unknown (/projections did not answer with lag fields)';
+  let filling = await partitionsFilling(queryUrl);
   let lastPrint = 0;
-  while (lag !== undefined && lag > 0 && Date.now() < deadline) {
+  while (((lag !== undefined && lag > 0) || (filling ?? 0) > 0) && Date.now() < deadline) {
     if (Date.now() - lastPrint >= 2000) {
-      log(`  waiting for the projections to catch up: lag ${lag.toLocaleString('en-US')} events`);
+      log(
+        `  waiting for the projections to catch up: lag ${lag?.toLocaleString('en-US') ?? 'unknown'} events, ${filling ?? 'unknown'} partitions filling their caches`,
+      );
       lastPrint = Date.now();
     }
     await new Promise((done) => setTimeout(done, 250));
-    lag = await projectionLag(queryUrl);
+    [lag, filling] = await Promise.all([projectionLag(queryUrl), partitionsFilling(queryUrl)]);
   }
-  return lag === 0 ? 'caught up' : `still ${lag} events behind after ${maxMs / 1000} s`;
+  if (lag !== 0) return `still ${lag ?? 'an unknown number of'} events behind after ${maxMs / 1000} s`;
+  return (filling ?? 0) > 0 ? `${filling} partitions still filling their caches after ${maxMs / 1000} s` : 'caught up';
 }
 
 async function postgresVersion(databaseUrl: string): Promise<string> {

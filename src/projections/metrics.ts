@@ -49,6 +49,12 @@ export function createProjectionMetrics(registry: Registry) {
       labelNames: ['runtime', 'partition'],
       registers,
     }),
+    cacheFilling: new Gauge({
+      name: 'projection_cache_filling',
+      help: "1 while the partition's actor reads its products into its cache after a start: until then it looks products up by id and lists are read from MongoDB",
+      labelNames: ['runtime', 'partition'],
+      registers,
+    }),
     oldestParkedAge: new Gauge({
       name: 'projection_oldest_parked_age_seconds',
       help: 'How long the longest-waiting parked event has waited, per partition (0: none parked)',

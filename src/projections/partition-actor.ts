@@ -240,6 +240,7 @@ export class PartitionActor {
     this.deps.metrics.lag.remove(this.labels);
     this.deps.metrics.parked.remove(this.labels);
     this.deps.metrics.staleGaps.remove(this.labels);
+    this.deps.metrics.cacheFilling.remove(this.labels);
     this.deps.metrics.oldestParkedAge.remove(this.labels);
   }
 
@@ -287,6 +288,7 @@ export class PartitionActor {
     }
     this.state = undefined;
     this.retained = undefined;
+    this.deps.metrics.cacheFilling.set(this.labels, 0);
   }
 
   private exclusive(task: () => Promise<void>): Promise<void> {
@@ -510,11 +512,14 @@ export class PartitionActor {
     // A state kept across a rebalance is still filled: `reclaim` serves it again only if nobody wrote
     // the partition meanwhile, and then the scan's copies are still MongoDB's.
     const current = () => (this.state === state && this.status === 'running') || this.retained === state;
+    const filling = this.deps.metrics.cacheFilling;
+    filling.set(this.labels, 1);
     this.deps.store
       .loadPartitionProducts(this.partition, this.options.cacheSize)
       .then(
         ({ products, complete }) =>
           this.exclusive(async () => {
+            if (current()) filling.set(this.labels, 0);
             if (!current() || state.cache.evictions !== evictions) return;
             for (const doc of products) {
               if (state.cache.peek(doc._id) !== undefined) continue;

@@ -55,7 +55,18 @@ function memoryStore() {
   return { mongo, store: store as unknown as ViewStore, releaseScan: scan.resolve, pruned };
 }
 
-function actorOver(store: ViewStore, cacheSize: number): PartitionActor {
+type Metrics = ReturnType<typeof createProjectionMetrics>;
+
+/** The partitions the actor reports filling (`projection_cache_filling`). */
+async function filling(metrics: Metrics): Promise<number> {
+  return (await metrics.cacheFilling.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+}
+
+function actorOver(
+  store: ViewStore,
+  cacheSize: number,
+  metrics: Metrics = createProjectionMetrics(new Registry()),
+): PartitionActor {
   const options: ActorOptions = {
     runtime: 'live',
     topic: 'product-events',
@@ -71,7 +82,7 @@ function actorOver(store: ViewStore, cacheSize: number): PartitionActor {
     store,
     deadLetters: { send: async () => {} } as never,
     hub: new ProgressHub(),
-    metrics: createProjectionMetrics(new Registry()),
+    metrics,
     logger: createLogger('test', 'silent'),
     index: newCatalogIndex(),
   });
@@ -114,17 +125,20 @@ test(
     const { mongo, store, releaseScan } = memoryStore();
     const a = stored(mongo);
     const b = stored(mongo);
-    const actor = actorOver(store, 10);
+    const metrics = createProjectionMetrics(new Registry());
+    const actor = actorOver(store, 10, metrics);
     try {
       await actor.handle(batchOf([a.stream.priceChanged(1500)]));
       assert.equal(mongo.get(a.doc._id)?.version, 2, 'applied while the read of the products is still pending');
       assert.equal(actor.catalog(), undefined, 'lists are not served from an incomplete cache');
+      assert.equal(await filling(metrics), 1, 'the partition is reported filling');
 
       releaseScan({ products: [a.doc, b.doc], complete: true });
       await settled();
       assert.equal(actor.cached(a.doc._id)?.version, 2, "the actor's own write is kept over the read's older copy");
       assert.equal(actor.cached(b.doc._id)?.version, 1, 'a product the actor had not touched comes from the read');
       assert.notEqual(actor.catalog(), undefined, 'a complete cache serves lists');
+      assert.equal(await filling(metrics), 0);
     } finally {
       await actor.stop();
     }
