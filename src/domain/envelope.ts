@@ -1,7 +1,8 @@
 import { type Infer, integer, min, nonempty, object, optional, pattern, type } from 'superstruct';
 import { StorableText } from './text.ts';
 
-export const Uuid = pattern(StorableText, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const Uuid = pattern(StorableText, UUID_PATTERN);
 
 export const EventMetadata = object({
   commandId: Uuid,
@@ -11,6 +12,9 @@ export const EventMetadata = object({
   traceparent: optional(nonempty(StorableText)),
 });
 export type EventMetadata = Infer<typeof EventMetadata>;
+
+/** An instant in UTC as `Date.prototype.toISOString` writes it, with any number of fraction digits. */
+export const OCCURRED_AT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /**
  * The envelope every event travels in, identical in PostgreSQL and as the Kafka record value.
@@ -22,7 +26,7 @@ export const EnvelopeHeader = type({
   type: nonempty(StorableText),
   aggregateId: Uuid,
   version: min(integer(), 1),
-  occurredAt: pattern(StorableText, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/),
+  occurredAt: pattern(StorableText, OCCURRED_AT_PATTERN),
   schemaVersion: min(integer(), 1),
   metadata: EventMetadata,
 });

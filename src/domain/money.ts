@@ -10,11 +10,13 @@ export const SafeInteger = refine(
   (value) => Number.isSafeInteger(value) || 'must be a safe integer',
 );
 
+export const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+
 /**
  * ISO 4217 alphabetic code: three upper-case letters. Built on `StorableText` although the pattern
  * alone excludes NUL: a pattern's message quotes the value, the storable refinement's does not.
  */
-export const CurrencyCode = pattern(StorableText, /^[A-Z]{3}$/);
+export const CurrencyCode = pattern(StorableText, CURRENCY_PATTERN);
 
 /** A price in minor units (cents), strictly positive. */
 export const Money = object({

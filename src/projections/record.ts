@@ -13,6 +13,7 @@ import {
   ProductRestocked,
   StockReserved,
 } from '../domain/product/events.ts';
+import { passesEventSchemas } from './schema-fast-path.ts';
 
 /** An envelope whose `type` discriminates its `data`. */
 export type ProductEnvelope = ProductEvent extends infer E ? (E extends ProductEvent ? Envelope<E> : never) : never;
@@ -79,21 +80,11 @@ export type EnvelopeCheck =
  * projects exactly what the live projection would.
  */
 export function checkEnvelope(parsed: unknown, key: string | undefined): EnvelopeCheck {
-  const [headerError] = validate(parsed, EnvelopeHeader);
-  if (headerError) return { ok: false, reason: 'invalid-envelope', detail: headerError.message };
+  if (!passesEventSchemas(parsed)) {
+    const rejected = schemaRejection(parsed);
+    if (rejected) return rejected;
+  }
   const envelope = parsed as ProductEnvelope & Record<string, unknown>;
-  if (!isKnownType(envelope.type)) {
-    return { ok: false, reason: 'unknown-type', detail: `unknown event type ${envelope.type}` };
-  }
-  if (envelope.schemaVersion > PRODUCT_EVENT_SCHEMA_VERSION) {
-    return {
-      ok: false,
-      reason: 'unsupported-schema-version',
-      detail: `schema version ${envelope.schemaVersion} is newer than this service`,
-    };
-  }
-  const [eventError] = validate({ type: envelope.type, data: envelope.data }, EVENT_SCHEMAS[envelope.type]);
-  if (eventError) return { ok: false, reason: 'schema-violation', detail: eventError.message };
   if (key !== envelope.aggregateId) {
     return {
       ok: false,
@@ -116,6 +107,40 @@ export function checkEnvelope(parsed: unknown, key: string | undefined): Envelop
     ok: true,
     envelope: { eventId, type, aggregateId, version, occurredAt, schemaVersion, data, metadata } as ProductEnvelope,
   };
+}
+
+/** Why the envelope or its event fails the schemas, by superstruct; `undefined` when it passes them. */
+export function schemaRejection(parsed: unknown): Extract<EnvelopeCheck, { ok: false }> | undefined {
+  const headerFailure = firstFailure(parsed, EnvelopeHeader);
+  if (headerFailure) return { ok: false, reason: 'invalid-envelope', detail: headerFailure };
+  const envelope = parsed as ProductEnvelope & Record<string, unknown>;
+  if (!isKnownType(envelope.type)) {
+    return { ok: false, reason: 'unknown-type', detail: `unknown event type ${envelope.type}` };
+  }
+  if (envelope.schemaVersion > PRODUCT_EVENT_SCHEMA_VERSION) {
+    return {
+      ok: false,
+      reason: 'unsupported-schema-version',
+      detail: `schema version ${envelope.schemaVersion} is newer than this service`,
+    };
+  }
+  const eventFailure = firstFailure({ type: envelope.type, data: envelope.data }, EVENT_SCHEMAS[envelope.type]);
+  if (eventFailure) return { ok: false, reason: 'schema-violation', detail: eventFailure };
+  return undefined;
+}
+
+/**
+ * superstruct's message for the value's first failure, if it has one. Writing that message can itself
+ * throw: it interpolates the value, and an object whose `toString` is not a function (`{"toString":1}`
+ * is valid JSON) has no string form. superstruct writes a message only for a failure, so such a value
+ * failed all the same; a throw here used to fail the whole batch, which Kafka then redelivered for ever.
+ */
+function firstFailure<T, S>(value: unknown, struct: Struct<T, S>): string | undefined {
+  try {
+    return validate(value, struct)[0]?.message;
+  } catch (error) {
+    return `a value that fails the schema and cannot be printed (${(error as Error).message})`;
+  }
 }
 
 /** Turns a Kafka record into an event envelope, or says why it is poison (see `checkEnvelope`). */

@@ -13,9 +13,15 @@ export const Quantity = min(SafeInteger, 1);
 export const Stock = min(SafeInteger, 0);
 /** Text fields hold only what the stores can hold: no NUL, no unpaired surrogate (see `storable`). */
 export const ReservationId = nonempty(StorableText);
-export const ProductName = storableTextOfLength(1, 200);
-export const ProductDescription = storableTextOfLength(0, 2000);
-export const Sku = storableTextOfLength(1, 64);
+/** Lengths in code points, as `[min, max]`. */
+export const PRODUCT_NAME_LENGTH = [1, 200] as const;
+export const PRODUCT_DESCRIPTION_LENGTH = [0, 2000] as const;
+export const SKU_LENGTH = [1, 64] as const;
+export const ProductName = storableTextOfLength(...PRODUCT_NAME_LENGTH);
+export const ProductDescription = storableTextOfLength(...PRODUCT_DESCRIPTION_LENGTH);
+export const Sku = storableTextOfLength(...SKU_LENGTH);
+/** The fields a ProductDetailsUpdated can name as changed. */
+export const DETAIL_FIELDS = ['name', 'description'] as const;
 
 export const ProductCreated = object({
   type: literal('ProductCreated'),
@@ -31,7 +37,7 @@ export const ProductDetailsUpdated = object({
   data: object({
     name: ProductName,
     description: ProductDescription,
-    changed: size(array(enums(['name', 'description'])), 1, 2),
+    changed: size(array(enums(DETAIL_FIELDS)), 1, DETAIL_FIELDS.length),
   }),
 });
 export const ProductRestocked = object({

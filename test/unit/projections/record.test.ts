@@ -29,6 +29,21 @@ describe('decoding a record', () => {
     assert.equal(reasonOf(kafkaMessage({ ...created, data: { ...created.data, extra: 1 } }, 0)), 'schema-violation');
   });
 
+  test('a value with no string form is poison, not an exception that would stall the partition', () => {
+    // `{"toString":1}` is valid JSON; superstruct's message interpolates the value, which then throws.
+    const created = new StreamBuilder().created();
+    const noString = { toString: 1 };
+    assert.equal(reasonOf(kafkaMessage({ ...created, eventId: noString }, 0)), 'invalid-envelope');
+    assert.equal(reasonOf(kafkaMessage({ ...created, version: noString }, 0)), 'invalid-envelope');
+    assert.equal(
+      reasonOf(kafkaMessage({ ...created, data: { ...created.data, name: noString } }, 0)),
+      'schema-violation',
+    );
+    const decoded = decodeRecord(kafkaMessage({ ...created, data: { ...created.data, stock: noString } }, 0));
+    assert.equal(decoded.kind, 'poison');
+    if (decoded.kind === 'poison') assert.match(decoded.detail, /cannot be printed/);
+  });
+
   test('a record keyed by another id is poison: it would sit in the wrong partition and have two writers', () => {
     const created = new StreamBuilder().created();
     assert.equal(reasonOf(kafkaMessage(created, 0, new StreamBuilder().id)), 'key-mismatch');
