@@ -88,3 +88,39 @@ export const EVENT_HEADERS = {
   contentType: 'content-type',
   traceparent: 'traceparent',
 } as const;
+
+/** A consumer's fetch wait while it only commits: its paused fetch loop sleeps this long before it ends. */
+const SET_OFFSETS_FETCH_WAIT_MS = 100;
+
+/**
+ * Commits a consumer group's offsets, as kafkajs's `admin.setOffsets` does: a consumer of the group
+ * joins, pauses the topic, seeks each partition (a seek commits), and leaves at its first fetch. The
+ * admin's consumer keeps kafkajs's default fetch wait, and a paused consumer sleeps that whole wait
+ * before its first fetch: 5.2 s of every rebuild. This one waits SET_OFFSETS_FETCH_WAIT_MS. The group
+ * must have no members, as for `setOffsets`.
+ */
+export async function setGroupOffsets(
+  kafka: Kafka,
+  target: { groupId: string; topic: string; partitions: { partition: number; offset: string }[] },
+): Promise<void> {
+  const { groupId, topic, partitions } = target;
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: SET_OFFSETS_FETCH_WAIT_MS, retry: { retries: 5 } });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const { state } = await consumer.describeGroup();
+    if (state !== 'Empty' && state !== 'Dead') {
+      throw new Error(`consumer group ${groupId} has running members (state ${state}); its offsets cannot be set`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      consumer.on(consumer.events.FETCH, () => resolve());
+      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+      consumer.run({ eachBatchAutoResolve: false, eachBatch: async () => {} }).catch(reject);
+      consumer.pause([{ topic }]);
+      for (const { partition, offset } of partitions) consumer.seek({ topic, partition, offset });
+    });
+    await consumer.stop();
+  } finally {
+    await consumer.disconnect();
+  }
+}

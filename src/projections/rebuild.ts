@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin } from 'kafkajs';
+import { setGroupOffsets } from '../infra/kafka.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { Collection, Db } from '../infra/mongo.ts';
 import { isOnlyDuplicateKeys } from '../infra/mongo.ts';
@@ -250,7 +251,7 @@ async function rebuild(
 
     // The new generation's projection continues from the offsets recorded before the read.
     const groupId = consumerGroupOf(settings.baseGroup, generation);
-    await admin.setOffsets({
+    await setGroupOffsets(deps.kafka, {
       groupId,
       topic: settings.topic,
       partitions: [...handover].map(([partition, offset]) => ({ partition, offset: String(offset) })),

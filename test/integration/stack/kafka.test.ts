@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { setGroupOffsets } from '../../../src/infra/kafka.ts';
 import { defaultPartitioner, eventually, kafkaClient, uniqueName } from '../../support/env.ts';
 
 const kafka = kafkaClient('stack-kafka-test');
@@ -65,5 +66,39 @@ test(`topic metadata shows ${expectedReplicas} replicas and ${expectedReplicas} 
   for (const partition of partitions) {
     assert.equal(partition.replicas.length, expectedReplicas);
     assert.equal(partition.isr.length, expectedReplicas);
+  }
+});
+
+test('setGroupOffsets commits each partition offset of an empty group, and refuses a group with a member', async () => {
+  const producer = kafka.producer({ createPartitioner: defaultPartitioner });
+  await producer.connect();
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: Array.from({ length: 60 }, (_, i) => ({ key: `offsets-${i}`, value: String(i) })),
+  });
+  await producer.disconnect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  const wanted = ends.map(({ partition, high }) => ({ partition, offset: String(Math.floor(Number(high) / 2)) }));
+  const groupId = uniqueName('set-offsets');
+  await setGroupOffsets(kafka, { groupId, topic, partitions: wanted });
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const byPartition = new Map(committed?.partitions.map((p) => [p.partition, p.offset]));
+  for (const { partition, offset } of wanted)
+    assert.equal(byPartition.get(partition), offset, `partition ${partition}`);
+
+  const member = kafka.consumer({ groupId });
+  await member.connect();
+  await member.subscribe({ topic });
+  await member.run({ eachMessage: async () => {} });
+  try {
+    await eventually(async () => (await admin.describeGroups([groupId])).groups[0]?.state === 'Stable', {
+      timeoutMs: 30_000,
+      what: 'the member joined',
+    });
+    await assert.rejects(setGroupOffsets(kafka, { groupId, topic, partitions: wanted }), /running members/);
+  } finally {
+    await member.disconnect();
+    await admin.deleteGroups([groupId]).catch(() => {});
   }
 });
