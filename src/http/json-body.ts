@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import { type Struct, validate } from 'superstruct';
+import type { Struct } from 'superstruct';
+import { validateInput } from '../domain/validate-input.ts';
 import { ProblemError, validationProblem } from './problem.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -25,7 +26,7 @@ export async function readJson<T>(c: Context, schema: Struct<T, unknown>): Promi
   } catch (error) {
     throw new ProblemError('invalid-json', `the body is not valid JSON: ${(error as Error).message}`);
   }
-  const [error, value] = validate(parsed, schema, { coerce: true });
+  const [error, value] = validateInput(parsed, schema, { coerce: true });
   if (error) throw validationProblem(error);
   return { value, raw };
 }

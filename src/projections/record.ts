@@ -1,5 +1,5 @@
 import type { KafkaMessage } from 'kafkajs';
-import { type Struct, validate } from 'superstruct';
+import type { Struct } from 'superstruct';
 import { type Envelope, EnvelopeHeader } from '../domain/envelope.ts';
 import {
   PRODUCT_EVENT_SCHEMA_VERSION,
@@ -13,6 +13,7 @@ import {
   ProductRestocked,
   StockReserved,
 } from '../domain/product/events.ts';
+import { validateInput } from '../domain/validate-input.ts';
 import { passesEventSchemas } from './schema-fast-path.ts';
 
 /** An envelope whose `type` discriminates its `data`. */
@@ -129,19 +130,9 @@ export function schemaRejection(parsed: unknown): Extract<EnvelopeCheck, { ok: f
   return undefined;
 }
 
-/**
- * superstruct's message for the value's first failure, if it has one. Writing that message can itself
- * throw: it interpolates the value, and an object whose `toString` is not a function (`{"toString":1}`
- * is valid JSON) has no string form. superstruct writes a message only for a failure, so such a value
- * failed all the same; a throw here used to fail the whole batch, which Kafka then redelivered for ever.
- */
-function firstFailure<T, S>(value: unknown, struct: Struct<T, S>): string | undefined {
-  try {
-    return validate(value, struct)[0]?.message;
-  } catch (error) {
-    return `a value that fails the schema and cannot be printed (${(error as Error).message})`;
-  }
-}
+/** superstruct's message for the value's first failure, if it has one (see `validateInput`). */
+const firstFailure = <T, S>(value: unknown, struct: Struct<T, S>): string | undefined =>
+  validateInput(value, struct)[0]?.message;
 
 /** Turns a Kafka record into an event envelope, or says why it is poison (see `checkEnvelope`). */
 export function decodeRecord(message: KafkaMessage): DecodedRecord {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { enums, integer, literal, min, nonempty, number, object, string, union, validate } from 'superstruct';
+import { enums, integer, literal, min, nonempty, number, object, string, union } from 'superstruct';
 import { Uuid } from '../../domain/envelope.ts';
+import { validateInput } from '../../domain/validate-input.ts';
 import {
   PRODUCT_SORTS,
   type ProductFilters,
@@ -64,7 +65,7 @@ export function decodeCursor(text: string, sort: ProductSort): ListCursor {
   } catch {
     throw cursorProblem('is not a cursor this service issued');
   }
-  const [error, wire] = validate(parsed, Wire);
+  const [error, wire] = validateInput(parsed, Wire);
   if (error) throw cursorProblem('is not a cursor this service issued');
   if (wire.s !== sort) throw cursorProblem('belongs to a list with another sort');
   const key = keyFor(sort, wire.k);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { CommandTask, TaskResult } from '../../../src/actors/protocol.ts';
 import { isStorableText, STORABLE_TEXT_PATTERN } from '../../../src/domain/text.ts';
+import { UNPRINTABLE_MESSAGE } from '../../../src/domain/validate-input.ts';
 import { commandApp } from '../../../src/http/command/app.ts';
 import { createLogger } from '../../../src/infra/logger.ts';
 import { createRegistry } from '../../../src/infra/metrics.ts';
@@ -232,4 +233,35 @@ describe('text the stores cannot hold is a 422 at the HTTP edge', () => {
     assert.equal(create.description?.maxLength, 2000);
     assert.equal(reservation.reservationId?.maxLength, 200);
   });
+});
+
+describe('a value with no text form is a 422 at the HTTP edge, not a 500', () => {
+  // Valid JSON that superstruct cannot quote in its message: it threw there, and the service answered 500.
+  const noText = { toString: 1 };
+  // As text: JSON.stringify itself runs out of stack on it.
+  const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+  const withDeep = (body: Record<string, unknown>) => JSON.stringify(body).replace('"DEEP"', deep);
+  const cases: [string, string, string, unknown, string][] = [
+    ['an object with its own toString as the name', 'POST', '/products', create({ name: noText }), '/name'],
+    ['one as an unknown field', 'POST', '/products', create({ extra: noText }), '/extra'],
+    ['one as a new price amount', 'PUT', `/products/${id}/price`, { amount: noText, currency: 'EUR' }, '/amount'],
+    ['arrays nested 20,000 deep as the sku', 'POST', '/products', withDeep(create({ sku: 'DEEP' })), '/sku'],
+    [
+      'arrays nested 20,000 deep as a quantity',
+      'POST',
+      `/products/${id}/stock/reservations`,
+      withDeep({ quantity: 'DEEP', reservationId: 'r-1' }),
+      '/quantity',
+    ],
+  ];
+  for (const [what, method, path, body, field] of cases) {
+    test(`${what}: 422 at ${field}, nothing dispatched`, async () => {
+      const { call, dispatched } = build();
+      const problem = await validationFailed(await call(method, path, body, { 'idempotency-key': randomUUID() }));
+      assert.equal(problem.errors.length, 1);
+      assert.ok(problem.errors[0]?.path.startsWith(field), JSON.stringify(problem.errors[0]).slice(0, 200));
+      assert.equal(problem.errors[0]?.message, UNPRINTABLE_MESSAGE);
+      assert.equal(dispatched.length, 0);
+    });
+  }
 });

@@ -52,6 +52,9 @@ describe('list cursor', () => {
       [wire({ k: 5 }), 'name'],
       [wire({ s: 'price', k: 1.5 }), 'price'],
       [wire({ extra: true }), 'name'],
+      // No text form: superstruct's message for it used to throw a TypeError (a 500).
+      [wire({ k: { toString: 1 } }), 'name'],
+      [wire({ extra: { toString: 1 } }), 'name'],
     ];
     for (const [text, sort] of refused) {
       assert.throws(
