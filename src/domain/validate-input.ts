@@ -2,7 +2,7 @@ import { type Failure, type Struct, StructError, validate } from 'superstruct';
 
 export const UNPRINTABLE_MESSAGE = 'has no text form: an object with its own "toString", or nesting thousands deep';
 
-/** Deeper than any schema of the project, and about where printing nested arrays starts to risk the stack. */
+/** Arrays nested this deep in each other are far deeper than any schema, and near where joining them risks the stack. */
 const PRINTABLE_DEPTH = 1000;
 
 /**
@@ -43,22 +43,31 @@ interface Visit {
   node: unknown;
   key: string | number | undefined;
   parent: Visit | undefined;
-  depth: number;
+  /** The outermost array of the arrays this node is directly nested in, and how many they are. */
+  arrays: { outermost: Visit; depth: number } | undefined;
 }
 
-/** The first object with its own `toString`, or node at PRINTABLE_DEPTH, depth first; without recursion. */
+/**
+ * The first object with its own `toString`, or the outermost of arrays nested directly in each other
+ * PRINTABLE_DEPTH deep (an array prints by joining its items; an object in between prints as
+ * `[object Object]` and ends the chain), depth first, without recursion.
+ */
 function unprintablePlace(value: unknown): { node: unknown; path: (string | number)[] } | undefined {
-  const pending: Visit[] = [{ node: value, key: undefined, parent: undefined, depth: 0 }];
+  const pending: Visit[] = [{ node: value, key: undefined, parent: undefined, arrays: undefined }];
   for (let visit = pending.pop(); visit !== undefined; visit = pending.pop()) {
-    const { node, depth } = visit;
+    const { node } = visit;
     if (typeof node !== 'object' || node === null) continue;
-    if (depth >= PRINTABLE_DEPTH || (!Array.isArray(node) && Object.hasOwn(node, 'toString'))) {
-      return { node, path: pathOf(visit) };
+    if (!Array.isArray(node) && Object.hasOwn(node, 'toString')) return { node, path: pathOf(visit) };
+    const arrays = Array.isArray(node)
+      ? { outermost: visit.arrays?.outermost ?? visit, depth: (visit.arrays?.depth ?? 0) + 1 }
+      : undefined;
+    if (arrays && arrays.depth >= PRINTABLE_DEPTH) {
+      return { node: arrays.outermost.node, path: pathOf(arrays.outermost) };
     }
     const entries = Object.entries(node);
     for (let i = entries.length - 1; i >= 0; i--) {
       const [key, child] = entries[i] as [string, unknown];
-      pending.push({ node: child, key: Array.isArray(node) ? Number(key) : key, parent: visit, depth: depth + 1 });
+      pending.push({ node: child, key: Array.isArray(node) ? Number(key) : key, parent: visit, arrays });
     }
   }
   return undefined;

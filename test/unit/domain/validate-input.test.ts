@@ -22,8 +22,7 @@ describe('validateInput', () => {
     let deep: unknown = [];
     for (let i = 0; i < 20_000; i++) deep = [deep];
     const [deepError] = validateInput({ name: deep, tags: [], size: 1 }, Item);
-    assert.deepEqual(deepError?.path.slice(0, 2), ['name', 0]);
-    assert.equal(deepError?.path.length, 1000);
+    assert.deepEqual(deepError?.path, ['name']);
     assert.equal(deepError?.failures().length, 1);
   });
 

@@ -259,7 +259,7 @@ describe('a value with no text form is a 422 at the HTTP edge, not a 500', () =>
       const { call, dispatched } = build();
       const problem = await validationFailed(await call(method, path, body, { 'idempotency-key': randomUUID() }));
       assert.equal(problem.errors.length, 1);
-      assert.ok(problem.errors[0]?.path.startsWith(field), JSON.stringify(problem.errors[0]).slice(0, 200));
+      assert.equal(problem.errors[0]?.path, field);
       assert.equal(problem.errors[0]?.message, UNPRINTABLE_MESSAGE);
       assert.equal(dispatched.length, 0);
     });
