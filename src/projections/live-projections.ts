@@ -6,6 +6,7 @@ import type { DeadLetterSink } from './dead-letters.ts';
 import { consumerGroupOf, type GenerationPointer, type GenerationWatcher } from './generations.ts';
 import type { ProjectionMetrics } from './metrics.ts';
 import type { ActorProgress } from './partition-actor.ts';
+import { partitionerFor } from './partitioning.ts';
 import type { ProgressHub } from './progress-hub.ts';
 import { type PartitionBehind, partitionsBehind } from './read-switch.ts';
 import { ProjectionRuntime } from './runtime.ts';
@@ -107,6 +108,8 @@ export class LiveProjections {
   generation: number;
   /** The generations reads use: the pointer's, once the projection of its current one caught up. */
   serving: GenerationPointer;
+  /** The topic partition of a product id, as the relay's partitioner chooses it. */
+  private readonly partitionOf: (productId: string) => number;
 
   constructor(
     private readonly settings: ProjectionSettings,
@@ -115,6 +118,7 @@ export class LiveProjections {
   ) {
     this.serving = deps.watcher.pointer;
     this.generation = this.serving.current;
+    this.partitionOf = partitionerFor(settings.partitions);
     deps.watcher.onChange((pointer) => {
       this.switching = this.switching.then(() => this.switchTo(pointer)).catch(onFatal);
     });
@@ -141,9 +145,9 @@ export class LiveProjections {
     return this.joinedOnce;
   }
 
-  /** A product document of `generation` held in memory by this process's projection, if it holds it. */
-  cachedProduct(id: string, generation: number): ProductDoc | undefined {
-    return generation === this.generation ? this.runtime?.cachedProduct(id) : undefined;
+  /** A product of `generation` as this process's projection holds it, if it projects the id's partition (see `ProjectionRuntime.cachedProduct`). */
+  cachedProduct(id: string, generation: number): ProductDoc | null | undefined {
+    return generation === this.generation ? this.runtime?.cachedProduct(id, this.partitionOf(id)) : undefined;
   }
 
   /** The whole catalog of `generation` in memory, when this process projects every partition of it. */

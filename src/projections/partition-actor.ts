@@ -264,9 +264,11 @@ export class PartitionActor {
   /**
    * The product's document as MongoDB holds it, when this actor holds it: documents enter the cache
    * only once MongoDB has acknowledged them (or returned them), and the actor is their only writer.
-   * Undefined when the actor cannot vouch for one (not loaded, paused, stopped, or not cached).
+   * Null when the actor holds every product of the partition and not this one; undefined when it
+   * cannot vouch either way (not loaded, paused, stopped, or not cached). Ask only the actor of the
+   * id's partition: another one's null says nothing.
    */
-  cached(id: string): ProductDoc | undefined {
+  cached(id: string): ProductDoc | null | undefined {
     return this.status === 'running' ? this.state?.cache.peek(id) : undefined;
   }
 
@@ -522,7 +524,7 @@ export class PartitionActor {
             if (current()) filling.set(this.labels, 0);
             if (!current() || state.cache.evictions !== evictions) return;
             for (const doc of products) {
-              if (state.cache.peek(doc._id) !== undefined) continue;
+              if (state.cache.peek(doc._id)) continue;
               state.cache.set(doc);
               state.loadedAt = Math.max(state.loadedAt, doc.validFrom.getTime() + 1);
             }

@@ -31,9 +31,13 @@ export class ProductCache {
     return this.complete ? null : undefined;
   }
 
-  /** The document if held, without touching the eviction order: for readers, who must not evict what the actor needs. */
-  peek(id: string): ProductDoc | undefined {
-    return this.docs.get(id);
+  /**
+   * As `get`, without touching the eviction order: for readers, who must not evict what the actor
+   * needs. A miss of a complete cache is null: the view has no such product, and MongoDB need not be
+   * asked (a request for an unknown id, or a wait for a product not yet created, cost a FerretDB read).
+   */
+  peek(id: string): ProductDoc | null | undefined {
+    return this.docs.get(id) ?? (this.complete ? null : undefined);
   }
 
   set(doc: ProductDoc): void {

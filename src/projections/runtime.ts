@@ -137,15 +137,10 @@ export class ProjectionRuntime {
     return [...this.actors.values()].map((actor) => actor.progress()).sort((a, b) => a.partition - b.partition);
   }
 
-  /** A product document held by the actor of its partition (see `PartitionActor.cached`). */
-  cachedProduct(id: string): ProductDoc | undefined {
+  /** The product as the actor of its partition holds it, if this member has that actor (see `PartitionActor.cached`). */
+  cachedProduct(id: string, partition: number): ProductDoc | null | undefined {
     if (!this.mayServe()) return undefined;
-    // A product's events all come through its own partition, so at most one actor holds it.
-    for (const actor of this.actors.values()) {
-      const doc = actor.cached(id);
-      if (doc) return doc;
-    }
-    return undefined;
+    return this.actors.get(partition)?.cached(id);
   }
 
   /** The list index and every assigned partition in it, or undefined when one of them is not (see `PartitionActor.catalog`). */

@@ -13,7 +13,8 @@ import type { ProductDoc } from './views/products/view.ts';
 
 /** Product documents a process holds in memory, exactly as MongoDB holds them (the projection's own). */
 export interface InMemoryProducts {
-  cachedProduct(id: string, generation: number): ProductDoc | undefined;
+  /** The product's document; null when memory knows the view has none; undefined when only MongoDB knows. */
+  cachedProduct(id: string, generation: number): ProductDoc | null | undefined;
   /** Every partition of `generation`, or undefined unless this process holds all of them. */
   catalog(generation: number): MemoryCatalog | undefined;
 }
@@ -73,8 +74,8 @@ export class ViewReader {
   product(id: string): Promise<ProductDoc | null> {
     const generation = this.pointer.current;
     const held = this.options.memory?.cachedProduct(id, generation);
-    this.options.onRead?.('product', held ? 'memory' : 'mongodb');
-    return held ? Promise.resolve(held) : findProduct(this.views(generation).products, id);
+    this.options.onRead?.('product', held === undefined ? 'mongodb' : 'memory');
+    return held === undefined ? findProduct(this.views(generation).products, id) : Promise.resolve(held);
   }
 
   list(generation: number, request: ListRequest): Promise<ListPage> {

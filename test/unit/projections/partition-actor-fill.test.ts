@@ -125,12 +125,14 @@ test(
     const { mongo, store, releaseScan } = memoryStore();
     const a = stored(mongo);
     const b = stored(mongo);
+    const unknown = new StreamBuilder().id;
     const metrics = createProjectionMetrics(new Registry());
     const actor = actorOver(store, 10, metrics);
     try {
       await actor.handle(batchOf([a.stream.priceChanged(1500)]));
       assert.equal(mongo.get(a.doc._id)?.version, 2, 'applied while the read of the products is still pending');
       assert.equal(actor.catalog(), undefined, 'lists are not served from an incomplete cache');
+      assert.equal(actor.cached(unknown), undefined, 'an incomplete cache cannot say a product does not exist');
       assert.equal(await filling(metrics), 1, 'the partition is reported filling');
 
       releaseScan({ products: [a.doc, b.doc], complete: true });
@@ -138,6 +140,7 @@ test(
       assert.equal(actor.cached(a.doc._id)?.version, 2, "the actor's own write is kept over the read's older copy");
       assert.equal(actor.cached(b.doc._id)?.version, 1, 'a product the actor had not touched comes from the read');
       assert.notEqual(actor.catalog(), undefined, 'a complete cache serves lists');
+      assert.equal(actor.cached(unknown), null, 'and says, without MongoDB, that a product does not exist');
       assert.equal(await filling(metrics), 0);
     } finally {
       await actor.stop();

@@ -42,9 +42,20 @@ test('the list index follows the cache: a replaced document moves, an evicted on
   cache.set(doc(3, 'Cup'));
   assert.deepEqual(names(index), ['Cup@1', 'Tray@2'], 'the least recently set (Bowl) was evicted');
   assert.equal(cache.complete, false);
+  assert.equal(cache.peek(doc(2, 'Bowl')._id), undefined, 'once incomplete, a miss may be in MongoDB');
   cache.release();
   assert.equal(index.size, 0);
   assert.equal(cache.peek(doc(3, 'Cup')._id), undefined);
+});
+
+test('a complete cache says a product it does not hold does not exist; peeking moves nothing', () => {
+  const cache = new ProductCache(2, true, new ListIndex<ProductDoc>());
+  cache.set(doc(1, 'Mug'));
+  cache.set(doc(2, 'Bowl'));
+  assert.equal(cache.peek(doc(9, 'None')._id), null);
+  assert.equal(cache.peek(doc(1, 'Mug')._id)?.name, 'Mug');
+  cache.set(doc(3, 'Cup'));
+  assert.equal(cache.peek(doc(1, 'Mug')._id), undefined, 'Mug was still the oldest: peek did not refresh it');
 });
 
 test('superseded versions leave the index when they expire or are released', () => {
