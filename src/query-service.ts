@@ -112,6 +112,7 @@ async function main(): Promise<void> {
     onRead: (kind, source) => metrics.viewReads.inc({ kind, source }),
     listBulkhead: new Bulkhead('list queries', config.LIST_QUERIES_MAX, 4 * config.LIST_QUERIES_MAX),
     listTimeLimitMs: config.LIST_QUERY_TIMEOUT_MS,
+    readBulkhead: new Bulkhead('reads by id', config.MONGO_READS_MAX, 16 * config.MONGO_READS_MAX),
   });
 
   const projections = async () => {

@@ -162,6 +162,11 @@ export const querySettings = {
     '2',
     'list queries sent to MongoDB at once; 4 times as many wait, more get 503 (FerretDB decodes whole collections)',
   ),
+  MONGO_READS_MAX: setting(
+    int(1, 100),
+    '8',
+    'reads by id (products, price history) sent to MongoDB at once; 16 times as many wait, more get 503',
+  ),
   LIST_QUERY_TIMEOUT_MS: setting(int(100, 600_000), '5000', 'maxTimeMS of a list query sent to MongoDB'),
 };
 

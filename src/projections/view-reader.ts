@@ -29,6 +29,12 @@ export interface ViewReaderOptions {
   onRead?: (kind: 'product' | 'list', source: ReadSource) => void;
   /** Bounds the list queries in flight on MongoDB (see `Bulkhead`). */
   listBulkhead?: Bulkhead;
+  /**
+   * Bounds the reads by id in flight on MongoDB. They share the connection pool with the projection's
+   * writes, and unbounded, a flood of them queued in the driver ahead of the writes (500 connections
+   * asking for unknown ids on the local stack: read-your-writes lag p50 from 0.1 s to 3.1 s).
+   */
+  readBulkhead?: Bulkhead;
   /** maxTimeMS of each list query. */
   listTimeLimitMs?: number;
   shardCacheMs?: number;
@@ -75,7 +81,9 @@ export class ViewReader {
     const generation = this.pointer.current;
     const held = this.options.memory?.cachedProduct(id, generation);
     this.options.onRead?.('product', held === undefined ? 'mongodb' : 'memory');
-    return held === undefined ? findProduct(this.views(generation).products, id) : Promise.resolve(held);
+    if (held !== undefined) return Promise.resolve(held);
+    const { products } = this.views(generation);
+    return this.boundedRead(() => findProduct(products, id));
   }
 
   list(generation: number, request: ListRequest): Promise<ListPage> {
@@ -92,7 +100,12 @@ export class ViewReader {
   }
 
   priceHistory(id: string): Promise<PriceHistoryDoc[]> {
-    return priceHistoryOf(this.views().history, id);
+    const { history } = this.views();
+    return this.boundedRead(() => priceHistoryOf(history, id));
+  }
+
+  private boundedRead<T>(read: () => Promise<T>): Promise<T> {
+    return this.options.readBulkhead ? this.options.readBulkhead.run(read) : read();
   }
 
   async stats(): Promise<CatalogStats> {
