@@ -49,7 +49,7 @@ const isKnownType = (type: string): type is ProductEventType =>
   (PRODUCT_EVENT_TYPES as readonly string[]).includes(type);
 
 /** Each event type's schema, so an event is checked against its own rather than a union of all. */
-const EVENT_SCHEMAS: Record<ProductEventType, Struct<unknown, unknown>> = {
+export const EVENT_SCHEMAS: Record<ProductEventType, Struct<unknown, unknown>> = {
   ProductCreated,
   ProductPriceChanged,
   ProductDetailsUpdated,

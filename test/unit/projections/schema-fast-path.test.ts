@@ -4,18 +4,9 @@ import fc from 'fast-check';
 import { is, type Struct } from 'superstruct';
 import { EventMetadata } from '../../../src/domain/envelope.ts';
 import { MAX_AMOUNT, Money } from '../../../src/domain/money.ts';
-import {
-  PRODUCT_EVENT_TYPES,
-  ProductCreated,
-  ProductDetailsUpdated,
-  ProductDiscontinued,
-  type ProductEventType,
-  ProductPriceChanged,
-  ProductRestocked,
-  StockReserved,
-} from '../../../src/domain/product/events.ts';
+import { PRODUCT_EVENT_TYPES } from '../../../src/domain/product/events.ts';
 import { isStorableText } from '../../../src/domain/text.ts';
-import { schemaRejection } from '../../../src/projections/record.ts';
+import { EVENT_SCHEMAS, schemaRejection } from '../../../src/projections/record.ts';
 import {
   DATA_FIELDS,
   METADATA_FIELDS,
@@ -23,15 +14,6 @@ import {
   passesEventSchemas,
 } from '../../../src/projections/schema-fast-path.ts';
 import { StreamBuilder } from './stream-builder.ts';
-
-const STRUCTS: Record<ProductEventType, Struct<unknown, unknown>> = {
-  ProductCreated,
-  ProductPriceChanged,
-  ProductDetailsUpdated,
-  ProductRestocked,
-  StockReserved,
-  ProductDiscontinued,
-} as Record<ProductEventType, Struct<unknown, unknown>>;
 
 const keysOf = (struct: Struct<unknown, unknown>) => Object.keys(struct.schema as Record<string, unknown>);
 
@@ -138,7 +120,7 @@ function mutate(original: unknown, path: Path, mutation: Mutation): unknown {
 describe('the schema fast path', () => {
   test('knows the same fields as the schemas, and which metadata fields are optional', () => {
     for (const type of PRODUCT_EVENT_TYPES) {
-      const data = (STRUCTS[type].schema as { data: Struct<unknown, unknown> }).data;
+      const data = (EVENT_SCHEMAS[type].schema as { data: Struct<unknown, unknown> }).data;
       assert.deepEqual(keysOf(data), DATA_FIELDS[type], type);
     }
     assert.deepEqual(keysOf(Money as Struct<unknown, unknown>), [...MONEY_FIELDS]);
