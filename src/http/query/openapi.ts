@@ -215,7 +215,8 @@ export function queryOpenApi(): Json {
             422: invalid('the id is not a UUID, or a query parameter is invalid', '/minVersion', 'Expected an integer'),
             503: problemResponse(
               `the view did not reach minVersion within maxWaitMs (at most ${MAX_WAIT_MS}); currentVersion ` +
-                'says where it is. Or the views database does not answer (with minVersion, not before maxWaitMs has passed)',
+                'says where it is. Or the views database does not answer, or too many reads by id wait for it ' +
+                '(`MONGO_READS_MAX`; with minVersion, not before maxWaitMs has passed)',
               [
                 {
                   code: 'service-unavailable',
@@ -299,7 +300,7 @@ export function queryOpenApi(): Json {
             ),
             404: notFound,
             422: invalid('the id is not a UUID, or a query parameter was given', '/id', 'must be a UUID'),
-            503: unavailable('the views database does not answer'),
+            503: unavailable('the views database does not answer, or too many reads by id wait for it'),
           },
         },
       },
