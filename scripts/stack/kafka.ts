@@ -234,15 +234,16 @@ export function offPreferredLeader(topics: { name: string; partitions: Partition
  * (every 300 s), which then moved the coordinators under the running services: a consumer-group
  * rebalance, every partition's view reloaded, five minutes into a test, CI or bench run. Kafka's
  * LeaderElectionCommand asks for the election at once. Not fatal: an unbalanced cluster works.
+ * True when every partition of `topics` that exists is led by its preferred replica.
  */
-export async function balanceLeaders(): Promise<void> {
+export async function balanceLeaders(wanted: string[] = [eventTopic, '__consumer_offsets']): Promise<boolean> {
   const client = await clusterAdmin('stack-leaders');
   try {
     const existing = new Set(await client.listTopics());
-    const topics = [eventTopic, '__consumer_offsets'].filter((topic) => existing.has(topic));
+    const topics = wanted.filter((topic) => existing.has(topic));
     const unbalanced = async () => offPreferredLeader((await client.fetchTopicMetadata({ topics })).topics);
     const off = await unbalanced();
-    if (off.length === 0) return;
+    if (off.length === 0) return true;
     say('kafka', `electing the preferred leaders of ${off.length} partition(s) led by another broker`);
     try {
       run(
@@ -263,16 +264,16 @@ export async function balanceLeaders(): Promise<void> {
       );
     } catch (error) {
       say('kafka', `the election failed, going on with the leaders as they are: ${(error as Error).message}`);
-      return;
+      return false;
     }
     let left = off;
     const balanced = async () => {
       left = await unbalanced();
       return left.length === 0;
     };
-    if (!(await waitFor(balanced, { timeoutMs: 30_000, intervalMs: 500 }))) {
-      say('kafka', `still led by another broker, going on: ${left.join(', ')}`);
-    }
+    if (await waitFor(balanced, { timeoutMs: 30_000, intervalMs: 500 })) return true;
+    say('kafka', `still led by another broker, going on: ${left.join(', ')}`);
+    return false;
   } finally {
     await client.disconnect();
   }

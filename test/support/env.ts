@@ -1,6 +1,7 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import postgres from 'postgres';
+import { balanceLeaders } from '../../scripts/stack/kafka.ts';
 import { testData, urls } from '../../scripts/stack/paths.ts';
 
 /**
@@ -41,4 +42,19 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/**
+ * After a test restarted brokers: every partition of the tests' event topic and of the group
+ * offsets (where the group coordinators live) led by its preferred broker again. Left to Kafka's own
+ * check, which runs every 300 s, the coordinators would move minutes later under whichever test runs
+ * then, and a member whose batches outlast its session timeout while its coordinator moves loses
+ * the session (slow-mongo.test.ts failed that way once in CI).
+ */
+export async function restorePreferredLeaders(): Promise<void> {
+  await eventually(() => balanceLeaders([eventTopic, '__consumer_offsets']), {
+    timeoutMs: 120_000,
+    intervalMs: 2_000,
+    what: 'every partition led by its preferred broker again',
+  });
 }

@@ -3,7 +3,14 @@ import { after, before, test } from 'node:test';
 import { kafkaNode } from '../../../scripts/stack/kafka.ts';
 import { kafkaNodes } from '../../../scripts/stack/paths.ts';
 import { type CommandService, startCommandService, stopAll } from '../../support/command-service.ts';
-import { eventTopic, eventually, kafkaClient, sqlClient, uniqueName } from '../../support/env.ts';
+import {
+  eventTopic,
+  eventually,
+  kafkaClient,
+  restorePreferredLeaders,
+  sqlClient,
+  uniqueName,
+} from '../../support/env.ts';
 import { assertContiguous, assertTopicMatchesStore, readTopicUntil, storedEvents } from '../../support/event-log.ts';
 import { assertAcknowledgedStored, createProducts, WriteLoad } from '../../support/write-load.ts';
 
@@ -35,6 +42,7 @@ before(async () => {
 after(async () => {
   try {
     await startBrokers();
+    await restorePreferredLeaders();
   } finally {
     await stopAll();
     await sql.end({ timeout: 5 });
