@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { kafkaNode } from '../../../scripts/stack/kafka.ts';
 import { kafkaNodes } from '../../../scripts/stack/paths.ts';
-import { defaultPartitioner, eventually, kafkaClient, restorePreferredLeaders, uniqueName } from '../../support/env.ts';
+import { defaultPartitioner, eventually, kafkaClient, uniqueName } from '../../support/env.ts';
 
 const skip = kafkaNodes < 3 ? 'needs the three-broker stack (KAFKA_NODES=3)' : false;
 const kafka = kafkaClient('stack-fault-test');
@@ -23,8 +23,6 @@ before(async () => {
 after(async () => {
   if (skip) return;
   await broker.start();
-  await eventually(broker.healthy, { timeoutMs: 180_000, intervalMs: 1000, what: `${broker.name} healthy` });
-  await restorePreferredLeaders();
   await admin.deleteTopics({ topics: [topic] }).catch(() => {});
   await admin.disconnect();
 });
