@@ -15,10 +15,9 @@ const services: QueryService[] = [];
 const options = { ...bed.service, env: { PROJECTION_CACHE_SIZE: '20' } };
 
 type Status = { totalLag: number; partitions: { partition: number; ownedHere: boolean; state: string | null }[] };
+const projections = async (service: QueryService) => (await getJson<Status>(`${service.url}/projections`)).body;
 const owned = async (service: QueryService) =>
-  (await getJson<Status>(`${service.url}/projections`)).body.partitions
-    .filter((p) => p.ownedHere)
-    .map((p) => p.partition);
+  (await projections(service)).partitions.filter((p) => p.ownedHere).map((p) => p.partition);
 
 /** `query_view_reads_total` of a service, by kind and source. */
 async function viewReads(service: QueryService): Promise<Record<string, number>> {
@@ -99,7 +98,7 @@ test('two query services in one group share the partitions, survive losing one, 
   await b.kill();
   await bed.publish(events.slice(1200), 100);
   await eventually(async () => (await owned(a)).length === 6, { timeoutMs: 60_000, what: 'the survivor to own all' });
-  await eventually(async () => (await getJson<Status>(`${a.url}/projections`)).body.totalLag === 0, {
+  await eventually(async () => (await projections(a)).totalLag === 0, {
     timeoutMs: 240_000,
     intervalMs: 500,
     what: 'lag 0',
@@ -107,10 +106,10 @@ test('two query services in one group share the partitions, survive losing one, 
 
   // A state kept across the rebalance is reclaimed at its actor's next batch or idle tick, which can
   // come after lag 0 when the partition had nothing new since: wait until every actor runs.
-  await eventually(
-    async () => (await getJson<Status>(`${a.url}/projections`)).body.partitions.every((p) => p.state === 'running'),
-    { timeoutMs: 30_000, what: "all of the survivor's actors to run" },
-  );
+  await eventually(async () => (await projections(a)).partitions.every((p) => p.state === 'running'), {
+    timeoutMs: 30_000,
+    what: "all of the survivor's actors to run",
+  });
   // The survivor kept the state of the partitions it had held throughout (nobody else wrote them)
   // and loaded the ones the other member had written.
   const loads = await stateLoads(a);
