@@ -8,8 +8,9 @@ import { Bulkhead } from './infra/bulkhead.ts';
 import { loadConfig, querySettings, splitList } from './infra/config.ts';
 import { createKafka, createProducer, sendWhole } from './infra/kafka.ts';
 import { createLogger } from './infra/logger.ts';
-import { createRegistry } from './infra/metrics.ts';
+import { Counter, createRegistry } from './infra/metrics.ts';
 import { createMongo, pingMongo, viewsDb } from './infra/mongo.ts';
+import { MongoWatchdog } from './infra/mongo-watchdog.ts';
 import { createSql } from './infra/postgres.ts';
 import { DeadLetterSink } from './projections/dead-letters.ts';
 import { GenerationWatcher } from './projections/generations.ts';
@@ -32,6 +33,11 @@ const WATERMARK_INTERVAL_MS = 1_000;
 const FALLBACK_POLL_MS = 250;
 /** A rebuild reads the event store a page at a time; no page should take nearly this long. */
 const REBUILD_STATEMENT_TIMEOUT_MS = 120_000;
+/**
+ * The MongoDB client's watchdog (see `MongoWatchdog`): a reconnect once MongoDB has answered fresh
+ * clients for twice the driver's heartbeat while this client still knew no server.
+ */
+const MONGO_WATCHDOG = { intervalMs: 2_000, graceMs: 20_000, probeTimeoutMs: 3_000 };
 /** The operations console: what its charts span, how often it samples, what it keeps of the dead letters. */
 const CONSOLE = {
   windowMs: 5 * 60_000,
@@ -62,6 +68,16 @@ async function main(): Promise<void> {
     maxPoolSize: config.MONGO_POOL_SIZE,
   });
   await mongo.connect();
+  const mongoReconnects = new Counter({
+    name: 'mongodb_client_reconnects_total',
+    help: 'Times the MongoDB client was closed and connected again because it knew no server while MongoDB answered',
+    registers: [registry],
+  });
+  const watchdog = new MongoWatchdog(mongo, config.MONGO_URL, MONGO_WATCHDOG, {
+    logger,
+    onReconnect: () => mongoReconnects.inc(),
+  });
+  watchdog.start();
   const db = viewsDb(mongo);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'query-service', logger });
   const admin = kafka.admin();
@@ -185,6 +201,7 @@ async function main(): Promise<void> {
     watcher.stop();
     await producer.disconnect();
     await admin.disconnect();
+    await watchdog.stop();
     await mongo.close();
     await eventStore.end();
   });

@@ -46,9 +46,20 @@ export function createMongo(
 /** The database named in the URL (`mongodb://host/catalog` -> `catalog`). */
 export const viewsDb = (client: MongoClient): Db => client.db();
 
+/**
+ * Socket errors that the driver (7.9) passes on unwrapped: a pooled connection that MongoDB reset
+ * (a restarted FerretDB) fails its next command with Node's own `write ECONNRESET`, not a
+ * `MongoNetworkError`. Each pooled connection fails once that way before the pool replaces it.
+ */
+const SOCKET_ERROR_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT']);
+
+const isSocketError = (error: unknown): boolean =>
+  error instanceof Error && SOCKET_ERROR_CODES.has((error as NodeJS.ErrnoException).code ?? '');
+
 /** Errors that mean "MongoDB is not reachable right now": pause and retry, never skip. */
 export function isMongoUnavailable(error: unknown): boolean {
   return (
+    isSocketError(error) ||
     error instanceof MongoNetworkError ||
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNotConnectedError ||

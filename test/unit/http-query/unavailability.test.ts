@@ -11,6 +11,8 @@ test('a full bulkhead, a query past its maxTimeMS, an unreachable database and a
     [new MongoNetworkError('connection refused'), /does not answer/, '5'],
     // What a request still waiting on MongoDB gets when a shutdown closes the client under it.
     [new MongoClientClosedError(), /does not answer/, '5'],
+    // What the driver throws, unwrapped, on a pooled connection that a restarted MongoDB reset.
+    [Object.assign(new Error('write ECONNRESET'), { code: 'ECONNRESET', syscall: 'write' }), /does not answer/, '5'],
   ];
   for (const [error, detail, retryAfter] of cases) {
     const problem = unavailability(error);
@@ -22,5 +24,6 @@ test('a full bulkhead, a query past its maxTimeMS, an unreachable database and a
 
 test('any other failure is left to the generic problem handler', () => {
   assert.equal(unavailability(new Error('boom')), undefined);
+  assert.equal(unavailability(Object.assign(new Error('no such file'), { code: 'ENOENT' })), undefined);
   assert.equal(unavailability(new MongoServerError({ code: 11000, errmsg: 'duplicate key' })), undefined);
 });
