@@ -8,6 +8,7 @@ import { type FaultContext, faults } from './chaos/faults.ts';
 import { LoadState, MixedLoad, RoundTally, resendPending, type Target } from './chaos/load.ts';
 import { ProcessMonitor } from './chaos/monitor.ts';
 import { type ChaosOptions, FAULT_TITLES, type FaultName, parseChaosArgs, USAGE, UsageError } from './chaos/options.ts';
+import { ReadLoad, ReadTally } from './chaos/reads.ts';
 import {
   type ChaosReport,
   crashTime,
@@ -150,6 +151,7 @@ async function runRound(run: Run, fault: FaultName, round: number): Promise<Roun
   // Crashes are timed from the fault; one during the warm-up shows as "before the fault".
   monitor.beginRound(Date.now() + options.phases.warmMs);
   const load = new MixedLoad(run.target, state, tally, options);
+  const reads = new ReadLoad(urls.query, state, new ReadTally(), { ...options, concurrency: options.readers });
   await sleep(options.phases.warmMs);
 
   const ctx: FaultContext = {
@@ -186,7 +188,7 @@ async function runRound(run: Run, fault: FaultName, round: number): Promise<Roun
   );
 
   await sleep(options.phases.afterMs);
-  await load.stop();
+  await Promise.all([load.stop(), reads.stop()]);
   const pending = tally.pending.length;
   if (pending > 0) log(`  resending ${pending} write(s) without a definitive answer, same Idempotency-Key`);
   await resendPending(run.target, state, tally, {
@@ -196,6 +198,10 @@ async function runRound(run: Run, fault: FaultName, round: number): Promise<Roun
   log(
     `  load: ${tally.sent} sent, ${tally.acknowledged} acknowledged (${tally.acknowledgedOnRetry} on resend), ` +
       `5xx ${tally.fivexx} (500: ${tally.status500}), statuses ${JSON.stringify(Object.fromEntries(tally.statuses))}`,
+  );
+  log(
+    `  reads: ${reads.tally.sent} sent, 5xx ${reads.tally.fivexx} (500: ${reads.tally.status500}), ` +
+      `statuses ${JSON.stringify(Object.fromEntries(reads.tally.statuses))}`,
   );
 
   // Checks: event store, topic, verify.
@@ -263,13 +269,8 @@ async function runRound(run: Run, fault: FaultName, round: number): Promise<Roun
       unresolved: tally.unresolved,
       rejected: Object.fromEntries(tally.rejected),
     },
-    answers: {
-      statuses: Object.fromEntries(tally.statuses),
-      fivexx: tally.fivexx,
-      status500: tally.status500,
-      status503RetryAfter: tally.status503RetryAfter,
-      otherFivexx: tally.otherFivexx,
-    },
+    answers: tally.summary(),
+    reads: { sent: reads.tally.sent, ...reads.tally.summary() },
     lost,
     lostSamples,
     duplicateKeys,
@@ -327,7 +328,7 @@ async function main(): Promise<number> {
   );
   log(
     `${options.faults.length} fault(s) x ${options.rounds} round(s)${options.quick ? ' (quick)' : ''}; load: ` +
-      `${options.concurrency} writers, ${options.pauseMs} ms pause`,
+      `${options.concurrency} writers and ${options.readers} readers, ${options.pauseMs} ms pause`,
   );
   const problems = await preflight(components);
   if (problems.length > 0) {
@@ -392,7 +393,12 @@ async function main(): Promise<number> {
     mode: options.quick ? 'quick' : 'full',
     partial: options.partial,
     commit: commitOf(),
-    load: { concurrency: options.concurrency, pauseMs: options.pauseMs, phases: options.phases },
+    load: {
+      concurrency: options.concurrency,
+      readers: options.readers,
+      pauseMs: options.pauseMs,
+      phases: options.phases,
+    },
     roundsPerFault: options.rounds,
     rows: summarise(rounds, options.faults),
     failures: found,

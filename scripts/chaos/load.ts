@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AckedWrite, WriteKind } from './checks.ts';
+import type { AnswerTally } from './report.ts';
 
 /**
  * The chaos run's steady mixed write load: creates, price changes, restocks and reservations, each
@@ -165,12 +166,41 @@ export class LoadState {
   }
 }
 
-/** Counts of one round: every answer by status, and the writes. */
-export class RoundTally {
+/** Answers by status, with the 5xx judged: a 503 with Retry-After is allowed during a fault, a 500 never is. */
+export class AnswerCounts {
   readonly statuses = new Map<string, number>();
   status500 = 0;
   status503RetryAfter = 0;
   otherFivexx = 0;
+
+  count(label: string): void {
+    this.statuses.set(label, (this.statuses.get(label) ?? 0) + 1);
+  }
+
+  record(answer: Pick<Answer, 'status' | 'retryAfter'>): void {
+    this.count(String(answer.status));
+    if (answer.status === 500) this.status500 += 1;
+    else if (answer.status === 503 && answer.retryAfter !== null) this.status503RetryAfter += 1;
+    else if (answer.status >= 500) this.otherFivexx += 1;
+  }
+
+  get fivexx(): number {
+    return this.status500 + this.status503RetryAfter + this.otherFivexx;
+  }
+
+  summary(): AnswerTally {
+    return {
+      statuses: Object.fromEntries(this.statuses),
+      fivexx: this.fivexx,
+      status500: this.status500,
+      status503RetryAfter: this.status503RetryAfter,
+      otherFivexx: this.otherFivexx,
+    };
+  }
+}
+
+/** Counts of one round: every answer by status, and the writes. */
+export class RoundTally extends AnswerCounts {
   sent = 0;
   acknowledged = 0;
   acknowledgedOnRetry = 0;
@@ -180,20 +210,9 @@ export class RoundTally {
   resent = 0;
   unresolved = 0;
 
-  count(label: string): void {
-    this.statuses.set(label, (this.statuses.get(label) ?? 0) + 1);
-  }
-
-  get fivexx(): number {
-    return this.status500 + this.status503RetryAfter + this.otherFivexx;
-  }
-
   /** Tallies an answer; true when it is definitive. */
   answer(state: LoadState, write: Write, answer: Answer, retry: boolean): boolean {
-    this.count(String(answer.status));
-    if (answer.status === 500) this.status500 += 1;
-    else if (answer.status === 503 && answer.retryAfter !== null) this.status503RetryAfter += 1;
-    else if (answer.status >= 500) this.otherFivexx += 1;
+    this.record(answer);
     if (!isDefinitive(answer)) return false;
     if (answer.status >= 200 && answer.status < 300) {
       this.acknowledged += 1;

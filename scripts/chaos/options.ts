@@ -39,6 +39,8 @@ export interface ChaosOptions {
   phases: Phases;
   /** Concurrent writers and their pause after each answer: a steady load, not a saturating one. */
   concurrency: number;
+  /** Concurrent readers of the query service, with the same pause. */
+  readers: number;
   pauseMs: number;
   requestTimeoutMs: number;
   /** Bound on fault to "both services ready again"; a round over it failed to recover. */
@@ -53,7 +55,7 @@ export interface ChaosOptions {
   save: boolean;
 }
 
-export const USAGE = `usage: npm run chaos -- [--rounds N] [--quick] [--only fault,...] [--concurrency N] [--pause-ms N] [--no-save]
+export const USAGE = `usage: npm run chaos -- [--rounds N] [--quick] [--only fault,...] [--concurrency N] [--readers N] [--pause-ms N] [--no-save]
 faults: ${FAULTS.join(', ')}`;
 
 export class UsageError extends Error {
@@ -82,6 +84,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
         quick: { type: 'boolean', default: false },
         only: { type: 'string' },
         concurrency: { type: 'string' },
+        readers: { type: 'string' },
         'pause-ms': { type: 'string' },
         'no-save': { type: 'boolean', default: false },
       },
@@ -115,6 +118,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
     partial,
     phases: quick ? { warmMs: 2_000, downMs: 1_500, afterMs: 2_000 } : { warmMs: 5_000, downMs: 3_000, afterMs: 5_000 },
     concurrency: integer('concurrency', values.concurrency as string | undefined, 4, 1, 64),
+    readers: integer('readers', values.readers as string | undefined, 2, 0, 64),
     pauseMs: integer('pause-ms', values['pause-ms'] as string | undefined, 50, 0, 10_000),
     requestTimeoutMs: 10_000,
     recoveryTimeoutMs: 120_000,

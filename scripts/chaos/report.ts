@@ -45,6 +45,8 @@ export interface RoundResult {
     rejected: Record<string, number>;
   };
   answers: AnswerTally;
+  /** The readers' answers from the query service. */
+  reads: AnswerTally & { sent: number };
   lost: number;
   lostSamples: string[];
   duplicateKeys: number;
@@ -65,6 +67,9 @@ export interface SummaryRow {
   lost: number;
   fivexx: number;
   status500: number;
+  reads: number;
+  readFivexx: number;
+  readStatus500: number;
   crashes: number;
   topicProblems: number;
   verifyDifferences: number;
@@ -100,6 +105,9 @@ export function summarise(rounds: readonly RoundResult[], order: readonly FaultN
         lost: sum((r) => r.lost),
         fivexx: sum((r) => r.answers.fivexx),
         status500: sum((r) => r.answers.status500),
+        reads: sum((r) => r.reads.sent),
+        readFivexx: sum((r) => r.reads.fivexx),
+        readStatus500: sum((r) => r.reads.status500),
         crashes: sum((r) => r.crashes.length),
         topicProblems: sum(topicProblems),
         verifyDifferences: sum(verifyDifferences),
@@ -121,6 +129,10 @@ export function failures(rounds: readonly RoundResult[], recoveryTimeoutMs: numb
     if (r.answers.status500 > 0) out.push(`${at}: ${r.answers.status500} answer(s) were 500`);
     if (r.answers.otherFivexx > 0) {
       out.push(`${at}: ${r.answers.otherFivexx} 5xx answer(s) other than 500 or a 503 with Retry-After`);
+    }
+    if (r.reads.status500 > 0) out.push(`${at}: ${r.reads.status500} read(s) were answered 500`);
+    if (r.reads.otherFivexx > 0) {
+      out.push(`${at}: ${r.reads.otherFivexx} read answer(s) were a 5xx other than 500 or a 503 with Retry-After`);
     }
     for (const c of r.crashes) out.push(`${at}: ${c.component} (pid ${c.pid}) died without being the fault's target`);
     if (r.topic.missing > 0) out.push(`${at}: ${r.topic.missing} committed event(s) never reached the topic`);
@@ -146,6 +158,8 @@ const HEADER = [
   'writes acked',
   'lost',
   '5xx (of which 500)',
+  'reads',
+  'read 5xx (of which 500)',
   'process crashes',
   'topic gaps/reorders',
   'verify differences',
@@ -160,6 +174,8 @@ function cells(row: SummaryRow): string[] {
     String(row.acknowledged),
     String(row.lost),
     `${row.fivexx} (${row.status500})`,
+    String(row.reads),
+    `${row.readFivexx} (${row.readStatus500})`,
     String(row.crashes),
     String(row.topicProblems),
     String(row.verifyDifferences),
@@ -200,7 +216,12 @@ export interface ChaosReport {
   mode: 'full' | 'quick';
   partial: boolean;
   commit: string;
-  load: { concurrency: number; pauseMs: number; phases: { warmMs: number; downMs: number; afterMs: number } };
+  load: {
+    concurrency: number;
+    readers: number;
+    pauseMs: number;
+    phases: { warmMs: number; downMs: number; afterMs: number };
+  };
   roundsPerFault: number;
   rows: SummaryRow[];
   failures: string[];
@@ -214,9 +235,10 @@ export function renderMarkdown(report: ChaosReport): string {
     `# Chaos run, ${report.startedAt.slice(0, 10)}`,
     '',
     `\`npm run chaos${report.mode === 'quick' ? ' -- --quick' : ''}\` at ${report.commit}, ${report.roundsPerFault} round(s) per fault, ` +
-      `${Math.round(report.durationMs / 1000)} s in all. Load: ${report.load.concurrency} writers, ` +
-      `${report.load.pauseMs} ms pause after each answer (creates, price changes, restocks, reservations, ` +
-      `each with an Idempotency-Key); ${phases.warmMs / 1000} s of load before each fault, the hit part down ` +
+      `${Math.round(report.durationMs / 1000)} s in all. Load: ${report.load.concurrency} writers and ` +
+      `${report.load.readers} readers, ${report.load.pauseMs} ms pause after each answer (creates, price changes, ` +
+      'restocks, reservations, each with an Idempotency-Key; reads by id, price histories, list pages and stats ' +
+      `in turn); ${phases.warmMs / 1000} s of load before each fault, the hit part down ` +
       `${phases.downMs / 1000} s, ${phases.afterMs / 1000} s of load after recovery.`,
     '',
     markdownTable(report.rows),
@@ -232,7 +254,8 @@ export function renderMarkdown(report: ChaosReport): string {
     '"writes acked": 2xx answers, counting writes that got theirs only when resent with the same Idempotency-Key. ' +
       '"lost": acknowledged writes whose event (found by its Idempotency-Key) is not in the event store at the ' +
       'answered version. "5xx": every 5xx during the round; a 503 with Retry-After is allowed during a fault, a 500 ' +
-      'never is. "process crashes": a part of the stack that died without being the fault\'s target. "topic ' +
+      'never is. "reads": requests of the readers to the query service; "read 5xx" judges them the same way. ' +
+      '"process crashes": a part of the stack that died without being the fault\'s target. "topic ' +
       'gaps/reorders": committed events missing from `product-events` or out of version order (a fresh consumer ' +
       'group; duplicates are allowed). "verify differences": `npm run verify -- --wait-ms 60000` after the round. ' +
       '"recovery": fault to both services answering `/health/ready` 200 (and the hit part healthy again).',
@@ -253,13 +276,14 @@ export function renderMarkdown(report: ChaosReport): string {
   }
   lines.push('', '## Rounds', '');
   lines.push(
-    '| fault | round | target | sent | acked (on retry) | resent | 503 w/ Retry-After | 500 | other 5xx | crashes | topic records (dup) | verify | recovery |',
+    '| fault | round | target | sent | acked (on retry) | resent | 503 w/ Retry-After | 500 | other 5xx | reads | read 503 / 500 / other 5xx | crashes | topic records (dup) | verify | recovery |',
   );
-  lines.push('|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|');
+  lines.push('|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|');
   for (const r of report.rounds) {
     lines.push(
       `| ${r.fault} | ${r.round} | ${r.target} | ${r.writes.sent} | ${r.writes.acknowledged} (${r.writes.acknowledgedOnRetry}) | ` +
         `${r.writes.resent} | ${r.answers.status503RetryAfter} | ${r.answers.status500} | ${r.answers.otherFivexx} | ` +
+        `${r.reads.sent} | ${r.reads.status503RetryAfter} / ${r.reads.status500} / ${r.reads.otherFivexx} | ` +
         `${r.crashes.length} | ${r.topic.records} (${r.topic.duplicates}) | ${r.verify.summary} | ${seconds(r.recoveryMs)} |`,
     );
   }

@@ -38,6 +38,7 @@ describe('parseChaosArgs', () => {
       ['--rounds', 'three'],
       ['--rounds', '1.5'],
       ['--concurrency', '1000'],
+      ['--readers', '-1'],
       ['--nope'],
       ['positional'],
     ]) {
@@ -45,10 +46,12 @@ describe('parseChaosArgs', () => {
     }
   });
 
-  test('--no-save, --concurrency and --pause-ms', () => {
-    const o = parseChaosArgs(['--no-save', '--concurrency', '8', '--pause-ms', '0']);
+  test('--no-save, --concurrency, --readers and --pause-ms', () => {
+    const o = parseChaosArgs(['--no-save', '--concurrency', '8', '--readers', '0', '--pause-ms', '0']);
     assert.equal(o.save, false);
     assert.equal(o.concurrency, 8);
+    assert.equal(o.readers, 0);
     assert.equal(o.pauseMs, 0);
+    assert.equal(parseChaosArgs([]).readers, 2);
   });
 });

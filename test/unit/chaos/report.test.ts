@@ -21,6 +21,14 @@ const round = (fault: FaultName, n: number, extra: Partial<RoundResult> = {}): R
   startedAt: '2026-01-02T03:04:05.000Z',
   writes: { sent: 100, acknowledged: 90, acknowledgedOnRetry: 5, resent: 10, unresolved: 0, rejected: {} },
   answers: { statuses: { '200': 90 }, fivexx: 4, status500: 0, status503RetryAfter: 4, otherFivexx: 0 },
+  reads: {
+    sent: 50,
+    statuses: { '200': 48, '503': 2 },
+    fivexx: 2,
+    status500: 0,
+    status503RetryAfter: 2,
+    otherFivexx: 0,
+  },
   lost: 0,
   lostSamples: [],
   duplicateKeys: 0,
@@ -65,6 +73,9 @@ describe('summarise', () => {
     assert.equal(kill?.lost, 2);
     assert.equal(kill?.fivexx, 11);
     assert.equal(kill?.status500, 3);
+    assert.equal(kill?.reads, 150);
+    assert.equal(kill?.readFivexx, 6);
+    assert.equal(kill?.readStatus500, 0);
     assert.equal(kill?.recoveryP50Ms, 2000);
     assert.equal(kill?.recoveryMaxMs, 3000);
     assert.equal(kill?.unrecovered, 0);
@@ -97,6 +108,8 @@ describe('failures', () => {
       { duplicateKeys: 1 },
       { answers: { statuses: {}, fivexx: 1, status500: 1, status503RetryAfter: 0, otherFivexx: 0 } },
       { answers: { statuses: {}, fivexx: 1, status500: 0, status503RetryAfter: 0, otherFivexx: 1 } },
+      { reads: { sent: 9, statuses: {}, fivexx: 1, status500: 1, status503RetryAfter: 0, otherFivexx: 0 } },
+      { reads: { sent: 9, statuses: {}, fivexx: 1, status500: 0, status503RetryAfter: 0, otherFivexx: 1 } },
       { crashes: [{ component: 'command-service', pid: 42, atMs: 1200, logTail: [] }] },
       { topic: { records: 1, duplicates: 0, missing: 1, problems: [] } },
       { topic: { records: 1, duplicates: 0, missing: 0, problems: ['x: version 3 arrived after 1'] } },
@@ -124,7 +137,7 @@ describe('rendering', () => {
       mode: 'full',
       partial: false,
       commit: 'abc1234',
-      load: { concurrency: 4, pauseMs: 50, phases: { warmMs: 5000, downMs: 3000, afterMs: 5000 } },
+      load: { concurrency: 4, readers: 2, pauseMs: 50, phases: { warmMs: 5000, downMs: 3000, afterMs: 5000 } },
       roundsPerFault: rounds.length,
       rows: summarise(rounds, ['command-kill']),
       failures: found,
@@ -138,9 +151,9 @@ describe('rendering', () => {
     const lines = table.split('\n');
     assert.equal(lines.length, 3);
     assert.match(lines[0] ?? '', /^\| fault \| rounds \| writes acked \| lost \| 5xx \(of which 500\) \|/);
-    assert.equal(lines[2], '| SIGKILL command service | 1 | 90 | 0 | 4 (0) | 0 | 0 | 0 | 1.0 s | 1.0 s |');
+    assert.equal(lines[2], '| SIGKILL command service | 1 | 90 | 0 | 4 (0) | 50 | 2 (0) | 0 | 0 | 0 | 1.0 s | 1.0 s |');
     // The fault left-aligned, every figure right-aligned.
-    assert.equal(lines[1], `|---|${Array(9).fill('--:').join('|')}|`);
+    assert.equal(lines[1], `|---|${Array(11).fill('--:').join('|')}|`);
   });
 
   test('the text table pads its columns', () => {
