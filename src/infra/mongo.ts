@@ -56,10 +56,28 @@ const SOCKET_ERROR_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECON
 const isSocketError = (error: unknown): boolean =>
   error instanceof Error && SOCKET_ERROR_CODES.has((error as NodeJS.ErrnoException).code ?? '');
 
+const INTERNAL_ERROR = 1;
+/**
+ * What FerretDB says, as an InternalError, when its PostgreSQL is restarting or its connections to
+ * it were cut: a refused connect, SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown,
+ * crash, starting up), 53300 (too many connections), or pgx's own words for a dead connection.
+ */
+const BACKEND_UNAVAILABLE =
+  /failed to connect to|SQLSTATE (08\w{3}|57P0[1-3]|53300)|conn closed|unexpected EOF|connection reset by peer|broken pipe/;
+
+/**
+ * The server is up but its storage is not: FerretDB with its PostgreSQL away. Nothing is wrong with
+ * the request; the same write succeeds once the backend is back, so it is never a refusal (which a
+ * projection would bisect and dead-letter).
+ */
+const isBackendUnavailable = (error: unknown): boolean =>
+  error instanceof MongoServerError && error.code === INTERNAL_ERROR && BACKEND_UNAVAILABLE.test(error.message);
+
 /** Errors that mean "MongoDB is not reachable right now": pause and retry, never skip. */
 export function isMongoUnavailable(error: unknown): boolean {
   return (
     isSocketError(error) ||
+    isBackendUnavailable(error) ||
     error instanceof MongoNetworkError ||
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNotConnectedError ||
