@@ -95,9 +95,12 @@ function stopAndStart(component: Component): Fault {
 }
 
 /**
- * pg_terminate_backend on every connection to the catalog database but the runner's own: what a
- * failover or a restart does to the clients, without the server going away.
+ * pg_terminate_backend on every connection to the catalog database (the command side's) and to
+ * FerretDB's (the query side's storage) but the runner's own: what a failover or a restart does to
+ * the clients, without the server going away.
  */
+const ferretdbDatabase = new URL(urls.ferretdbBackend).pathname.slice(1);
+
 const terminateConnections: Fault = {
   target: () => 'catalog connections',
   async inject(_round, ctx) {
@@ -111,8 +114,11 @@ const terminateConnections: Fault = {
       const [row] = await sql`
         select count(*) filter (where pg_terminate_backend(pid))::int as terminated, count(*)::int as found
         from pg_stat_activity
-        where datname = current_database() and pid <> pg_backend_pid() and application_name <> 'chaos-runner'`;
-      ctx.log(`pg_terminate_backend: ${row?.terminated ?? 0} of ${row?.found ?? 0} connection(s) to catalog`);
+        where datname in (current_database(), ${ferretdbDatabase})
+          and pid <> pg_backend_pid() and application_name <> 'chaos-runner'`;
+      ctx.log(
+        `pg_terminate_backend: ${row?.terminated ?? 0} of ${row?.found ?? 0} connection(s) to catalog and ${ferretdbDatabase}`,
+      );
     } finally {
       await sql.end({ timeout: 2 });
     }
