@@ -41,6 +41,23 @@ async function connected(): Promise<MongoClient> {
   return client;
 }
 
+/** A watchdog on `client`, looking every 250 ms, and how many times it reconnected it. */
+function watch(client: MongoClient, timings: { graceMs: number; probeTimeoutMs: number }) {
+  let reconnects = 0;
+  const watchdog = new MongoWatchdog(
+    client,
+    url,
+    { intervalMs: 250, ...timings },
+    {
+      logger,
+      onReconnect: () => {
+        reconnects += 1;
+      },
+    },
+  );
+  return { watchdog, reconnects: () => reconnects };
+}
+
 /** Driver internals, in this test only: what the client looked like in CI, made on purpose. */
 function stopServerMonitors(client: MongoClient): void {
   type Internals = { topology: { s: { servers: Map<string, { monitor?: { close(): void } }> } } };
@@ -94,14 +111,8 @@ test('MongoDB reset connections under in-flight reads: every failure is one the 
 
 test('a client that stopped watching its server is reconnected once MongoDB has answered fresh clients for a while', async () => {
   const client = await connected();
-  let reconnects = 0;
   // Made with the client, as the query service does; it only starts looking once the client is stuck.
-  const watchdog = new MongoWatchdog(
-    client,
-    url,
-    { intervalMs: 250, graceMs: 2_000, probeTimeoutMs: 2_000 },
-    { logger, onReconnect: () => (reconnects += 1) },
-  );
+  const watched = watch(client, { graceMs: 2_000, probeTimeoutMs: 2_000 });
   // The state seen in CI, made on purpose: the client's server monitor stops (driver internals, in
   // this test only), then MongoDB resets connections under reads in flight. The server is marked
   // unknown and, with no monitor, stays so.
@@ -120,46 +131,40 @@ test('a client that stopped watching its server is reconnected once MongoDB has 
   assert.equal(knowsServer, false, 'a cut marked the server unknown');
   await assert.rejects(read(client), MongoServerSelectionError, 'the client is stuck');
 
-  watchdog.start();
+  watched.watchdog.start();
   try {
     await eventually(() => read(client).then((doc) => doc !== null), {
       timeoutMs: 30_000,
       what: 'the stuck client to read again',
     });
-    assert.equal(reconnects, 1);
+    assert.equal(watched.reconnects(), 1);
   } finally {
-    await watchdog.stop();
+    await watched.watchdog.stop();
     await client.close();
   }
 });
 
 test('while MongoDB is down nothing is reconnected, and a healthy client comes back by itself', async () => {
   const client = await connected();
-  let reconnects = 0;
-  const watchdog = new MongoWatchdog(
-    client,
-    url,
-    // Longer than a healthy client needs to see a returning server while it has reads waiting.
-    { intervalMs: 250, graceMs: 5_000, probeTimeoutMs: 1_000 },
-    { logger, onReconnect: () => (reconnects += 1) },
-  );
-  watchdog.start();
+  // A grace longer than a healthy client needs to see a returning server while it has reads waiting.
+  const watched = watch(client, { graceMs: 5_000, probeTimeoutMs: 1_000 });
+  watched.watchdog.start();
   const loops = readLoops(client, 2);
   try {
     await proxy.refuse();
     await sleep(7_000);
     assert.ok(loops.failures.length > 0, 'reads failed while MongoDB was unreachable');
-    assert.equal(reconnects, 0, 'no reconnect while fresh clients fail too');
+    assert.equal(watched.reconnects(), 0, 'no reconnect while fresh clients fail too');
     await proxy.accept();
     await eventually(() => read(client).then((doc) => doc !== null), {
       timeoutMs: 30_000,
       what: 'the client to read again',
     });
     await sleep(6_000);
-    assert.equal(reconnects, 0, 'the client came back on its own');
+    assert.equal(watched.reconnects(), 0, 'the client came back on its own');
   } finally {
     await loops.stop();
-    await watchdog.stop();
+    await watched.watchdog.stop();
     await client.close();
   }
 });
