@@ -1,7 +1,8 @@
 /**
  * Where a read-after-write lag goes, from the query service's `projection_event_age_seconds`
  * histogram: its buckets are read before and after a paced run, and the difference gives each
- * stage's quantiles over the run's events (relay send, actor fetch, views written).
+ * stage's quantiles over the run's events (relay send, actor fetch, views written). The chunk
+ * counters beside it tell how many writes those events took.
  */
 
 const METRIC = 'projection_event_age_seconds';
@@ -83,11 +84,53 @@ export function describeEventAge(between: EventAgeBuckets): string | undefined {
   );
 }
 
-/** The query service's histogram now; undefined when its /metrics does not answer. */
-export async function readEventAge(queryUrl: string): Promise<EventAgeBuckets | undefined> {
+/**
+ * The live projection's chunks: how many it wrote, their summed write time and the events it applied.
+ * At a low write rate each partition's chunks are small, so per-chunk costs dominate what an event costs.
+ */
+export interface ChunkTotals {
+  chunks: number;
+  seconds: number;
+  events: number;
+}
+
+const liveSample = (metrics: string, name: string, extra?: RegExp): number | undefined => {
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const labels = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}'));
+    if (!/(?:^|,)runtime="live"/.test(labels) || (extra && !extra.test(labels))) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) return value;
+  }
+  return undefined;
+};
+
+export function parseChunkTotals(metrics: string): ChunkTotals | undefined {
+  const chunks = liveSample(metrics, 'projection_chunk_duration_seconds_count');
+  const seconds = liveSample(metrics, 'projection_chunk_duration_seconds_sum');
+  const events = liveSample(metrics, 'projection_events_total', /(?:^|,)outcome="applied"/);
+  if (chunks === undefined || seconds === undefined) return undefined;
+  return { chunks, seconds, events: events ?? 0 };
+}
+
+/** One line for the report; undefined when no chunk was written between the two readings. */
+export function describeChunks(before: ChunkTotals, after: ChunkTotals): string | undefined {
+  const chunks = after.chunks - before.chunks;
+  if (chunks <= 0) return undefined;
+  const events = after.events - before.events;
+  const ms = ((after.seconds - before.seconds) * 1000) / chunks;
+  return (
+    `the live projection wrote ${chunks.toLocaleString('en-US')} chunks meanwhile, ` +
+    `${(events / chunks).toFixed(1)} events each and ${ms.toFixed(0)} ms each to write on average ` +
+    '(projection_chunk_duration_seconds, projection_events_total)'
+  );
+}
+
+/** The query service's metrics now; undefined when its /metrics does not answer. */
+export async function readQueryMetrics(queryUrl: string): Promise<string | undefined> {
   try {
     const response = await fetch(`${queryUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
-    return response.ok ? parseEventAge(await response.text()) : undefined;
+    return response.ok ? await response.text() : undefined;
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
 import type { Check } from './checks.ts';
 import { type ConsoleStreamsResult, describeConsoleStreams } from './console-streams.ts';
 import { type ListScalingResult, renderListScaling } from './list-report.ts';
+import type { MachineLoad } from './machine-load.ts';
 import type { Mode, Thresholds } from './scenarios.ts';
 import type { LatencySummary } from './stats.ts';
 
@@ -57,6 +58,8 @@ export interface Measurement {
   errors: number;
   outcomes: Record<string, number>;
   cpu?: CpuUsage;
+  /** The whole machine's load during the run (paced runs, where a lag may be a wait for a core). */
+  machine?: MachineLoad;
 }
 
 export interface Row {

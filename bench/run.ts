@@ -8,10 +8,18 @@ import { type Check, END_OFFSET_FIELDS, exhaustionCheck, noOversellCheck, sumFie
 import { type ConsoleStreamsResult, describeConsoleStreams, openStreams, type StreamsRun } from './console-streams.ts';
 import { CpuRun, CpuSampler, describeCpu } from './cpu.ts';
 import { cpuGroups, type Databases, stackPids, type WatchedPids } from './cpu-groups.ts';
-import { describeEventAge, eventAgeBetween, readEventAge } from './event-age.ts';
+import {
+  describeChunks,
+  describeEventAge,
+  eventAgeBetween,
+  parseChunkTotals,
+  parseEventAge,
+  readQueryMetrics,
+} from './event-age.ts';
 import { closedLoop, HttpClient, log, pacedLoop, vuLoop } from './generator.ts';
 import type { ListScalingResult } from './list-report.ts';
 import { type ListScalingStep, runListScaling } from './list-scaling.ts';
+import { describeMachineLoad, machineLoadBetween, readMachine } from './machine-load.ts';
 import { BENCH_ONLY_SCENARIOS, buildPlan, type Step } from './plan.ts';
 import { type ProfiledService, startProfiledCommandService } from './profile.ts';
 import {
@@ -585,7 +593,9 @@ class Bench {
     const ctx: OpContext = { payloads: this.file.payloads, population: this.pools.ours, spread: step.spread };
     const label = `${step.title} / ${TARGET_LABELS.ours}`;
     log(`${label}: ${rate} writes/s for ${step.durationMs / 1000} s ${paceNote}`);
-    const ageBefore = await readEventAge(this.urls.ours.query as string);
+    const metricsBefore = await readQueryMetrics(this.urls.ours.query as string);
+    const cpu = await this.startCpu('ours', 'command');
+    const machineBefore = readMachine();
     let paced: { started: number; skipped: number };
     try {
       paced = await pacedLoop({
@@ -626,11 +636,17 @@ class Bench {
           }
         },
       });
+    } catch (error) {
+      cpu?.cancel();
+      throw error;
     } finally {
       command.close();
       query.close();
     }
+    const machine = machineLoadBetween(machineBefore, readMachine());
     const m = measurement('ours', lags);
+    await this.stopCpu(cpu, m, label);
+    if (machine) m.machine = machine;
     row.measurements.push(m);
     const w = writes.summary().latencyMs;
     row.notes.push(
@@ -638,11 +654,18 @@ class Bench {
         `${paced.skipped} iterations skipped with ${step.vus} in flight; write p50 ${w?.p50.toFixed(1) ?? '-'} ms, ` +
         `p99 ${w?.p99.toFixed(1) ?? '-'} ms; lag is timed from the write's 2xx to the minVersion read's 200`,
     );
-    const ageAfter = await readEventAge(this.urls.ours.query as string);
-    const ages = ageBefore && ageAfter ? describeEventAge(eventAgeBetween(ageBefore, ageAfter)) : undefined;
-    if (ages) row.notes.push(ages);
+    const metricsAfter = await readQueryMetrics(this.urls.ours.query as string);
+    const explanations: string[] = [];
+    if (metricsBefore && metricsAfter) {
+      const ages = describeEventAge(eventAgeBetween(parseEventAge(metricsBefore), parseEventAge(metricsAfter)));
+      const [chunksBefore, chunksAfter] = [parseChunkTotals(metricsBefore), parseChunkTotals(metricsAfter)];
+      const chunks = chunksBefore && chunksAfter ? describeChunks(chunksBefore, chunksAfter) : undefined;
+      for (const line of [ages, chunks]) if (line) explanations.push(line);
+    }
+    if (machine) explanations.push(describeMachineLoad(machine));
+    row.notes.push(...explanations);
     log(`${label}: lag ${describeMeasurement(m)}; ${paced.skipped} skipped`);
-    if (ages) log(`  ${ages}`);
+    for (const line of explanations) log(`  ${line}`);
     this.rows.push(row);
   }
 

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { bucketQuantile, describeEventAge, eventAgeBetween, parseEventAge } from '../../../bench/event-age.ts';
+import {
+  bucketQuantile,
+  describeChunks,
+  describeEventAge,
+  eventAgeBetween,
+  parseChunkTotals,
+  parseEventAge,
+} from '../../../bench/event-age.ts';
 
 /** The histogram as prom-client writes it, with the service's default label among the others. */
 const exposition = (counts: Record<string, number[]>) =>
@@ -83,5 +90,33 @@ describe('projection_event_age_seconds in the bench', () => {
         'written p50 375 ms, p99 988 ms',
     );
     assert.equal(describeEventAge(eventAgeBetween(after, after)), undefined);
+  });
+});
+
+describe('the live projection chunks in the bench', () => {
+  const metrics = (chunks: number, seconds: number, events: number) =>
+    [
+      `projection_chunk_duration_seconds_sum{service="query-service",runtime="live"} ${seconds}`,
+      `projection_chunk_duration_seconds_count{service="query-service",runtime="live"} ${chunks}`,
+      'projection_chunk_duration_seconds_count{service="query-service",runtime="rebuild"} 999',
+      `projection_events_total{runtime="live",outcome="applied",service="query-service"} ${events}`,
+      'projection_events_total{runtime="live",outcome="duplicate",service="query-service"} 50',
+    ].join('\n');
+
+  test("reads the live runtime's chunk count, write time and applied events, not the rebuild's", () => {
+    assert.deepEqual(parseChunkTotals(metrics(10, 2.5, 40)), { chunks: 10, seconds: 2.5, events: 40 });
+    assert.equal(parseChunkTotals('projection_events_total{runtime="live",outcome="applied"} 3'), undefined);
+  });
+
+  test('describes the chunks written between two readings', () => {
+    const before = parseChunkTotals(metrics(10, 2.5, 40));
+    const after = parseChunkTotals(metrics(110, 19.5, 460));
+    assert.ok(before && after);
+    assert.equal(
+      describeChunks(before, after),
+      'the live projection wrote 100 chunks meanwhile, 4.2 events each and 170 ms each to write on average ' +
+        '(projection_chunk_duration_seconds, projection_events_total)',
+    );
+    assert.equal(describeChunks(after, after), undefined);
   });
 });
