@@ -203,7 +203,7 @@ test('concurrent creates with one SKU while the workers are busy: exactly one 20
   for (let round = 0; round < 5; round++) {
     const sku = uniqueName('shared-sku');
     const ids = Array.from({ length: 12 }, () => randomUUID());
-    // Other products keep both workers' group commits busy, so the creates queue up and share batches.
+    // Other products keep the workers' group commits busy, so the creates queue up and share batches.
     const busy = Array.from({ length: 80 }, (_, i) =>
       one.request('POST', `/products/${busyIds[i % busyIds.length]}/stock/restock`, { quantity: 1 }, withKey()),
     );
