@@ -100,8 +100,8 @@ export const commandSettings = {
   COMMAND_PORT: setting(port, '8080', 'command service HTTP port'),
   COMMAND_API_TOKENS: setting(tokens, '', 'comma-separated bearer tokens accepted on /products routes'),
   // One core stays with the HTTP thread. On the 2-core local stack a single worker used 10-30 % less
-  // CPU per write than two, with the same throughput at 64 connections and a lower lag at 200 writes/s
-  // (README, "Results"): two workers only took turns on the one core the HTTP thread leaves.
+  // CPU per write than two, with the same throughput at 64 connections (README, "Results"): two
+  // workers only took turns on the one core the HTTP thread leaves.
   WORKER_THREADS: setting(
     int(1, 64),
     String(Math.max(1, availableParallelism() - 1)),
