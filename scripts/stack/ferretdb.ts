@@ -21,6 +21,16 @@ const binDir = join(cacheDir, `ferretdb-${ferretdbVersion}`);
 const binary = join(binDir, 'ferretdb');
 const stateRoot = join(stateDir, 'ferretdb');
 
+/**
+ * FerretDB v1 allocates heavily to convert documents (a CPU profile during a rebuild: about 30 % in
+ * mallocgc and 15 % in GC scanning) and keeps a small live heap (about 40 MB RSS), so at Go's
+ * default GOGC=100 it collects after every 40 MB allocated. Measured on 2026-12-02, restarting it
+ * with each setting in turn on one stack: at GOGC=1000 it spent 23-33 us of CPU per inserted
+ * document against 39-52 us at 100, and rebuilds of 250,000 products ran 1.08x and 1.33x faster;
+ * its RSS stayed under 100 MB. The memory limit makes it collect harder before it could pass 2 GiB.
+ */
+const FERRETDB_GC = { GOGC: '1000', GOMEMLIMIT: '2GiB' };
+
 async function install(): Promise<void> {
   if (existsSync(binary)) return;
   ensureGoInstalled();
@@ -87,6 +97,7 @@ export const ferretdbComponent: Component = {
           '--log-format=json',
         ],
         marker: stateRoot,
+        env: FERRETDB_GC,
       });
     }
     if (!(await waitFor(ping, { timeoutMs: 60_000 }))) {
