@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, commandSettings, loadConfig, querySettings } from '../../../src/infra/config.ts';
-import { uuidv7 } from '../../../src/infra/ids.ts';
 
 test('the defaults run the local stack', () => {
   const config = loadConfig(commandSettings, {});
@@ -40,11 +39,4 @@ test('every bad value is named with the variable and what was wrong', () => {
       return true;
     },
   );
-});
-
-test('event ids are UUIDv7: version 7, RFC 9562 variant, ordered by time', () => {
-  const early = uuidv7(1_700_000_000_000);
-  const late = uuidv7(1_700_000_000_001);
-  assert.match(early, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  assert.ok(early < late);
 });
